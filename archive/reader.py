@@ -1,0 +1,174 @@
+"""Reading WARC files back: iterate records with their offsets, or read one record by offset.
+
+Used by reindex (rebuild SQLite from WARCs alone), by tests, and by replay. A truncated or
+corrupt file raises ``CorruptWarcError`` naming the file and the offset of the bad record; the
+records before it have been yielded already, so callers keep what is readable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+
+class CorruptWarcError(Exception):
+    """A WARC file is truncated or corrupt."""
+
+    def __init__(self, path: str | os.PathLike, offset: int, detail: str) -> None:
+        self.path = str(path)
+        self.offset = offset
+        self.detail = detail
+        super().__init__(f"{path}: corrupt or truncated WARC record at offset {offset}: {detail}")
+
+
+@dataclass
+class ArchivedRecord:
+    """One WARC record, read whole."""
+
+    filename: str
+    offset: int
+    length: int
+    rec_type: str
+    record_id: str
+    date: str
+    target_uri: str
+    warc_headers: dict[str, str]
+    status: int | None = None
+    http_protocol: str | None = None
+    http_headers: list[tuple[str, str]] = field(default_factory=list)
+    # Entity body with transfer- and content-encoding removed (what a browser would render).
+    content: bytes = b""
+    # Payload as stored (may carry chunk framing), for digests.
+    raw_payload: bytes = b""
+    # Entity body as sent (transfer-encoding removed, content-encoding kept).
+    entity: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.http_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """``application/warc-fields`` payload (warcinfo, metadata) parsed as a dict."""
+        out: dict[str, str] = {}
+        for line in self.content.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                out[key.strip()] = value.strip()
+        return out
+
+
+def _to_record(path: Path, rec, offset: int) -> ArchivedRecord:
+    http = rec.http_headers
+    status = None
+    protocol = None
+    headers: list[tuple[str, str]] = []
+    if http is not None and rec.rec_type in ("response", "request", "revisit"):
+        headers = list(http.headers)
+        protocol = http.protocol
+        if rec.rec_type in ("response", "revisit"):
+            code = http.get_statuscode()
+            status = int(code) if code and code.isdigit() else None
+    raw = rec.raw_stream.read()
+    return ArchivedRecord(
+        filename=path.name,
+        offset=offset,
+        length=0,
+        rec_type=rec.rec_type,
+        record_id=rec.rec_headers.get_header("WARC-Record-ID") or "",
+        date=rec.rec_headers.get_header("WARC-Date") or "",
+        target_uri=rec.rec_headers.get_header("WARC-Target-URI") or "",
+        warc_headers=dict(rec.rec_headers.headers),
+        status=status,
+        http_protocol=protocol,
+        http_headers=headers,
+        raw_payload=raw,
+    )
+
+
+def _decode_content(rec: ArchivedRecord) -> bytes:
+    """Undo chunking and gzip/deflate content-encoding the way warcio's content_stream does;
+    also sets ``rec.entity`` (chunking undone only)."""
+    from io import BytesIO
+
+    from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
+
+    data = rec.raw_payload
+    te = (rec.header("Transfer-Encoding") or "").lower()
+    ce = (rec.header("Content-Encoding") or "").lower().strip()
+    if "chunked" in te:
+        try:
+            data = ChunkedDataReader(BytesIO(data), decomp_type=None).read()
+        except Exception:  # noqa: BLE001 - broken framing: keep the stored bytes
+            data = rec.raw_payload
+    rec.entity = data
+    if ce in ("gzip", "x-gzip", "deflate", "br"):
+        try:
+            return DecompressingBufferedReader(BytesIO(data), decomp_type=ce).read()
+        except Exception:  # noqa: BLE001 - bad compression: keep the bytes, as browsers do
+            return data
+    return data
+
+
+def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
+    """Yield every record of a WARC file with its offset and compressed length."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh, check_digests=False)
+        pending: ArchivedRecord | None = None
+        offset = 0
+        try:
+            for rec in it:
+                # get_record_offset() reads the record to its end: take the payload first.
+                current = _to_record(path, rec, 0)
+                current.offset = offset = it.get_record_offset()
+                if pending is not None:
+                    yield pending
+                pending = current
+                it.read_to_end()
+                pending.length = it.get_record_length()
+                pending.content = _decode_content(pending)
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            bad = it.offset if pending is None else pending.offset + (pending.length or 0)
+            if pending is not None and pending.length:
+                yield pending
+            raise CorruptWarcError(path, bad, str(exc).strip() or type(exc).__name__) from exc
+        if pending is not None:
+            yield pending
+            _check_complete(path, fh, pending)
+
+
+def _check_complete(path: Path, fh, last: ArchivedRecord) -> None:
+    """warcio stops quietly at a cut gzip member; a short last record must not pass as whole."""
+    end = last.offset + last.length
+    size = os.fstat(fh.fileno()).st_size
+    if end < size:
+        raise CorruptWarcError(
+            path, end, f"truncated record: {size - end} bytes after the last complete record"
+        )
+
+
+def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:
+    """Read the single record that starts at ``offset`` (as stored in the captures table)."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        it = ArchiveIterator(fh, check_digests=False)
+        try:
+            for rec in it:
+                record = _to_record(path, rec, offset)
+                it.read_to_end()
+                record.length = it.get_record_length()
+                record.content = _decode_content(record)
+                return record
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            raise CorruptWarcError(path, offset, str(exc).strip() or type(exc).__name__) from exc
+    raise CorruptWarcError(path, offset, "no record at this offset")

@@ -1,0 +1,141 @@
+"""Turning a captured response into database rows, the same way live and from WARC files.
+
+The live crawl (middleware + pipeline) and ``reindex`` both call these functions, which is
+what makes "every row can be rebuilt from the WARC files alone" true by construction:
+``capture_row`` builds the captures row, ``should_extract`` decides which responses the
+extractor sees, ``decode_html`` turns bytes into text, and ``index_page`` stores what
+extraction found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.encoding import html_to_unicode
+
+from archive.exchange import WarcPointer
+from db import ArchiveStore
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Settings recorded with each crawl (warcinfo and crawls.settings): how the capture was made.
+RECORDED_SETTINGS = (
+    "USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED", "DEPTH_LIMIT", "CLOSESPIDER_PAGECOUNT", "DOWNLOAD_TIMEOUT",
+    "WARC_MAX_SIZE",
+)
+
+
+def recorded_settings(get: Any) -> dict[str, Any]:
+    """The crawl settings worth keeping, as JSON-safe values (``get`` is settings.get)."""
+    import json
+
+    return json.loads(json.dumps({k: get(k) for k in RECORDED_SETTINGS}, default=str))
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None
+
+
+def capture_row(
+    *, crawl_id: str, portal_id: str, url: str, status: int, headers: list[tuple[str, str]],
+    body_length: int, fetched_at: str, payload_digest: str, pointer: WarcPointer,
+    request_record_id: str | None,
+) -> dict[str, Any]:
+    location = _header(headers, "Location")
+    return {
+        "crawl_id": crawl_id,
+        "portal_id": portal_id,
+        "url": url,
+        "status": status,
+        "fetched_at": fetched_at,
+        "content_type": _header(headers, "Content-Type"),
+        "content_length": body_length,
+        "payload_digest": payload_digest,
+        "redirect_to": urljoin(url, location) if location and 300 <= status < 400 else None,
+        "warc_file": pointer.filename,
+        "warc_offset": pointer.offset,
+        "warc_length": pointer.length,
+        "warc_record_id": pointer.record_id,
+        "request_record_id": request_record_id,
+        "page_type": None,
+        "extract_status": "skipped",
+        "extract_reason": None,
+    }
+
+
+def should_extract(url: str, status: int, content_type: str | None) -> bool:
+    """Which captures go to the extractor: successful HTML pages (not robots.txt)."""
+    if not 200 <= status < 300:
+        return False
+    if urlsplit(url).path.lower() == "/robots.txt":
+        return False
+    ctype = (content_type or "text/html").split(";")[0].strip().lower()
+    return ctype in HTML_TYPES or ctype == ""
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Bytes to text as browsers do: BOM, then HTTP charset, then <meta>, then detection."""
+    _, text = html_to_unicode(content_type or "", body)
+    return text
+
+
+def index_page(
+    store: ArchiveStore, capture_id: int, portal_id: str, captured_at: str,
+    record: dict[str, Any], article_key: str | None, canonical_url: str | None,
+) -> str:
+    """Store what extraction found in one capture; return the capture's extract status."""
+    failures = record.get("failures") or {}
+    page_type = record.get("page_type")
+    if record.get("counters"):
+        store.add_counters(capture_id, portal_id, captured_at, record["counters"])
+    if page_type == "article":
+        if record.get("title") and record.get("body_text") and article_key:
+            store.add_article(capture_id, portal_id, captured_at, record, article_key,
+                              canonical_url or record["url"])
+            status = "ok"
+            reason = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items())) or None
+        else:
+            status = "failed"
+            missing = [f for f in ("title", "body_text") if not record.get(f)]
+            if not article_key:
+                missing.append("article_id")
+            reason = "; ".join(
+                f"{f}: {failures.get(f, 'not found')}" for f in missing
+            )
+    else:
+        status, reason = "ok", None
+    store.set_extraction(capture_id, page_type, status, reason)
+    return status
+
+
+def resolve_family(family: str, url: str, html: str | None = None) -> str:
+    """The extraction family to use: the registry's, detected for ``auto``, and ``generic``
+    for a family whose profile is not written yet."""
+    from crawler.extract import FAMILIES, detect_family
+
+    if family == "auto":
+        family, _reasons = detect_family(url, html)
+    return family if family in FAMILIES else "generic"
+
+
+def analyse_page(url: str, body: bytes, content_type: str | None, family: str
+                 ) -> tuple[dict[str, Any], str | None, str | None]:
+    """Extract one page: the record as a dict, the article key and the canonical URL."""
+    from crawler.extract import extract, get_family
+
+    html = decode_html(body, content_type)
+    name = resolve_family(family, url, html)
+    record = extract(url, html, family=name).to_dict()
+    fam = get_family(record.get("family") or name)
+    key = record.get("article_id") or fam.article_id(url)
+    canonical = fam.canonical_url(url) if key else None
+    if key is None and record.get("page_type") == "article" and name == "generic":
+        # A page with no id of its own is identified by its canonical URL.
+        canonical = fam.canonical_url(url)
+        key = canonical
+    return record, key, canonical

@@ -1,0 +1,94 @@
+"""Item pipeline that indexes the crawl into the archive's SQLite database.
+
+It listens to ``capture_archived`` (one captures row per archived response, including those
+that never reach the spider) and stores each ``PageItem`` (articles, versions, counters).
+It also records the portal and the crawl (start, end, status, stats).
+
+Settings: ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DIR>/archive.db``),
+``ARCHIVE_DB_BATCH`` (captures per transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.indexing import index_page, recorded_settings
+from crawler.signals import capture_archived
+from db import ArchiveStore
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class SQLiteStorePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_DB_ENABLED", True):
+            raise NotConfigured("ARCHIVE_DB_ENABLED is off")
+        out = Path(settings.get("ARCHIVE_OUT_DIR") or "data")
+        self.path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
+        self.batch = settings.getint("ARCHIVE_DB_BATCH", 200)
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.store: ArchiveStore | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.capture_archived, signal=capture_archived)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SQLiteStorePipeline:
+        return cls(crawler)
+
+    def spider_opened(self, spider) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = ArchiveStore(self.path, batch_size=self.batch)
+        self.store.upsert_portal(spider.portal.as_row())
+        self.store.start_crawl(
+            spider.crawl_id, spider.portal.id, spider.started_at,
+            recorded_settings(self.crawler.settings.get),
+        )
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.store is None:
+            return
+        stats = self.stats.get_stats()
+        errors = sum(v for k, v in stats.items()
+                     if k.startswith("downloader/exception_type_count/")
+                     and isinstance(v, int))
+        status = "finished" if reason in ("finished", "closespider_pagecount") else "failed"
+        self.store.finish_crawl(
+            spider.crawl_id, spider.finish_time(), status, reason,
+            {"errors": errors, **{k: v for k, v in stats.items()}},
+        )
+        self.store.close()
+        self.store = None
+
+    def capture_archived(self, capture: dict[str, Any]) -> None:
+        assert self.store is not None
+        self.store.add_capture(capture)
+        self.stats.inc_value("archive/captures")
+
+    def process_item(self, item: Any) -> Any:
+        assert self.store is not None
+        adapter = ItemAdapter(item)
+        capture_id = self.store.capture_id(adapter["warc_record_id"])
+        status = index_page(
+            self.store, capture_id, self.crawler.spider.portal.id, adapter["captured_at"],
+            adapter["record"], adapter["article_key"], adapter["canonical_url"],
+        )
+        page_type = adapter["record"].get("page_type") or "other"
+        self.stats.inc_value(f"extract/{page_type}")
+        if status == "failed":
+            self.stats.inc_value("extract/failed")
+            logger.warning("extraction failed for %s", adapter["url"])
+        elif page_type == "article":
+            self.stats.inc_value("extract/articles")
+        return item

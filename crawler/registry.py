@@ -1,0 +1,146 @@
+"""The portal registry: a checked-in, human-edited TOML file of the portals we archive.
+
+Each ``[[portals]]`` entry has ``id``, ``name``, ``province``, ``district``, ``base_url``,
+``family``, ``start_urls``, ``allowed_hosts`` and optional ``confirmed`` (false for hosts we
+have not verified) and ``notes``. Loading validates every entry and reports the first mistake
+with the entry and field it is in. The default file is ``portals.toml`` at the project root;
+``PORTAL_ARCHIVE_REGISTRY`` or ``--registry`` point elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.errors import RegistryError, UnknownPortalError
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "portals.toml"
+KNOWN_FAMILIES = ("auto", "qnp", "tandan", "liferay", "nukeviet", "lacviet", "generic")
+# Portal ids become file names (WARC prefixes): keep them safe for any file system.
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$")
+
+
+@dataclass(frozen=True)
+class Portal:
+    """One portal to archive."""
+
+    id: str
+    name: str
+    base_url: str
+    family: str
+    start_urls: list[str]
+    allowed_hosts: list[str]
+    province: str = ""
+    district: str = ""
+    confirmed: bool = True
+    notes: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row.pop("extra")
+        return row
+
+
+def _check_url(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RegistryError(f"{where}: expected a URL string, got {value!r}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"{where}: {value!r} is not an http(s) URL")
+    return value
+
+
+def portal_from_dict(entry: dict, where: str) -> Portal:
+    """Validate one registry entry; errors name the entry and the field."""
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{where}: expected a table")
+    pid = entry.get("id")
+    if not isinstance(pid, str) or not ID_RE.match(pid):
+        raise RegistryError(
+            f"{where} field 'id': {pid!r} must be lowercase letters, digits, '-' or '_'"
+        )
+    where = f"portal '{pid}'"
+    for key in ("name", "base_url"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise RegistryError(f"{where} field '{key}': missing or empty")
+    base_url = _check_url(entry["base_url"], f"{where} field 'base_url'")
+    family = entry.get("family", "auto")
+    if family not in KNOWN_FAMILIES:
+        raise RegistryError(
+            f"{where} field 'family': {family!r} is not one of {', '.join(KNOWN_FAMILIES)}"
+        )
+    start_urls = entry.get("start_urls", [base_url])
+    if not isinstance(start_urls, list) or not start_urls:
+        raise RegistryError(f"{where} field 'start_urls': expected a non-empty list of URLs")
+    start_urls = [_check_url(u, f"{where} field 'start_urls'") for u in start_urls]
+    hosts = entry.get("allowed_hosts") or [urlsplit(base_url).hostname]
+    if not isinstance(hosts, list):
+        raise RegistryError(f"{where} field 'allowed_hosts': expected a list of host names")
+    for host in hosts:
+        if not isinstance(host, str) or not HOST_RE.match(host.lower()):
+            raise RegistryError(f"{where} field 'allowed_hosts': {host!r} is not a host name")
+    for url in start_urls:
+        host = urlsplit(url).hostname or ""
+        if not any(host == h or host.endswith("." + h) for h in hosts):
+            raise RegistryError(
+                f"{where} field 'start_urls': {url} is outside allowed_hosts {hosts}"
+            )
+    known = {"id", "name", "base_url", "family", "start_urls", "allowed_hosts", "province",
+             "district", "confirmed", "notes"}
+    extra = {k: v for k, v in entry.items() if k not in known}
+    return Portal(
+        id=pid, name=entry["name"].strip(), base_url=base_url, family=family,
+        start_urls=start_urls, allowed_hosts=[h.lower() for h in hosts],
+        province=str(entry.get("province", "")), district=str(entry.get("district", "")),
+        confirmed=bool(entry.get("confirmed", True)), notes=str(entry.get("notes", "")),
+        extra=extra,
+    )
+
+
+def load_registry(path: str | os.PathLike | None = None) -> dict[str, Portal]:
+    """Load and validate the registry; return portals by id."""
+    path = Path(path or os.environ.get("PORTAL_ARCHIVE_REGISTRY") or DEFAULT_REGISTRY)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: {exc}") from None
+    entries = data.get("portals")
+    if not isinstance(entries, list) or not entries:
+        raise RegistryError(f"{path}: no [[portals]] entries")
+    portals: dict[str, Portal] = {}
+    for index, entry in enumerate(entries, 1):
+        portal = portal_from_dict(entry, f"{path.name}: entry #{index}")
+        if portal.id in portals:
+            raise RegistryError(f"{path.name}: portal '{portal.id}' field 'id': duplicate id")
+        portals[portal.id] = portal
+    return portals
+
+
+def get_portal(portal_id: str, path: str | os.PathLike | None = None) -> Portal:
+    portals = load_registry(path)
+    try:
+        return portals[portal_id]
+    except KeyError:
+        raise UnknownPortalError(repr(portal_id)) from None
+
+
+def adhoc_portal(url: str, family: str = "auto", portal_id: str | None = None) -> Portal:
+    """A portal for ``crawl --url``: the URL's host is the only allowed host."""
+    _check_url(url, "--url")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    pid = portal_id or re.sub(r"[^a-z0-9]+", "-", parts.netloc.lower()).strip("-")[:63]
+    return portal_from_dict(
+        {"id": pid, "name": parts.netloc, "base_url": url, "family": family,
+         "start_urls": [url], "allowed_hosts": [host], "confirmed": False,
+         "notes": "ad-hoc crawl (--url)"},
+        "--url",
+    )

@@ -1,0 +1,72 @@
+"""Scrapy settings of portal-archive.
+
+Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
+
+- ``WARC_ENABLED``, ``WARC_DIR`` (default ``<ARCHIVE_OUT_DIR>/warc``), ``WARC_MAX_SIZE``,
+  ``WARC_OPERATOR``: the WARC capture middleware.
+- ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DIR>/archive.db``),
+  ``ARCHIVE_DB_BATCH``: the SQLite pipeline.
+- ``ARCHIVE_OUT_DIR``: the output directory (``data/``).
+- ``PROGRESS_ENABLED`` (``None``: only when stderr is a terminal), ``PROGRESS_INTERVAL``.
+
+Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
+per host, and a User-Agent that names the project and a contact URL.
+"""
+
+from archive.writer import DEFAULT_MAX_SIZE
+
+BOT_NAME = "portal-archive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+VERSION = "0.1.0"
+USER_AGENT = (
+    f"portal-archive/{VERSION} (archival crawler of public government portals; "
+    "+https://github.com/portal-archive/portal-archive)"
+)
+
+# Politeness
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 2
+
+# Archival crawls go breadth-first so the newest listings and articles come first.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Responses with error statuses still reach the spider's errback path only through our
+# middleware: the WARC capture sits at 950, nearer the downloader than decompression (590),
+# redirects (600) and retries (550), so it sees every response with its wire bytes.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.sqlite_store.SQLiteStorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.progress.Progress": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+
+ARCHIVE_OUT_DIR = "data"
+WARC_ENABLED = True
+WARC_DIR = None
+WARC_MAX_SIZE = DEFAULT_MAX_SIZE
+WARC_OPERATOR = ""
+ARCHIVE_DB_ENABLED = True
+ARCHIVE_DB_PATH = None
+ARCHIVE_DB_BATCH = 200
+PROGRESS_ENABLED = None
+PROGRESS_INTERVAL = 1.0
+
+LOG_LEVEL = "INFO"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Spiders of portal-archive (navigation only; extraction lives in crawler.extract)."""
