@@ -123,27 +123,22 @@ def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
     path = Path(path)
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh, check_digests=False)
-        pending: ArchivedRecord | None = None
-        offset = 0
+        last: ArchivedRecord | None = None
         try:
             for rec in it:
                 # get_record_offset() reads the record to its end: take the payload first.
-                current = _to_record(path, rec, 0)
-                current.offset = offset = it.get_record_offset()
-                if pending is not None:
-                    yield pending
-                pending = current
+                record = _to_record(path, rec, 0)
+                record.offset = it.get_record_offset()
                 it.read_to_end()
-                pending.length = it.get_record_length()
-                pending.content = _decode_content(pending)
+                record.length = it.get_record_length()
+                record.content = _decode_content(record)
+                last = record
+                yield record
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            bad = it.offset if pending is None else pending.offset + (pending.length or 0)
-            if pending is not None and pending.length:
-                yield pending
+            bad = last.offset + last.length if last is not None else 0
             raise CorruptWarcError(path, bad, str(exc).strip() or type(exc).__name__) from exc
-        if pending is not None:
-            yield pending
-            _check_complete(path, fh, pending)
+        if last is not None:
+            _check_complete(path, fh, last)
 
 
 def _check_complete(path: Path, fh, last: ArchivedRecord) -> None:

@@ -26,6 +26,9 @@ WARC_VERSION = "WARC/1.1"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
 # Level 6 compresses within a few percent of 9 at a fraction of the CPU (warcio uses 9).
 GZIP_LEVEL = 6
+WARC_1_1_SPEC = (
+    "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+)
 
 
 class WarcWriteError(Exception):
@@ -87,7 +90,7 @@ class RotatingWarcWriter:
         self.files.append(path)
         info = dict(self.warcinfo)
         info.setdefault("format", "WARC File Format 1.1")
-        info.setdefault("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
+        info.setdefault("conformsTo", WARC_1_1_SPEC)
         payload = "".join(f"{k}: {v}\r\n" for k, v in info.items() if v not in (None, ""))
         self._write(
             self._record(

@@ -107,6 +107,8 @@ def index_page(
             reason = "; ".join(
                 f"{f}: {failures.get(f, 'not found')}" for f in missing
             )
+    elif page_type == "error":
+        status, reason = "failed", failures.get("extract")
     else:
         status, reason = "ok", None
     store.set_extraction(capture_id, page_type, status, reason)
@@ -128,9 +130,13 @@ def analyse_page(url: str, body: bytes, content_type: str | None, family: str
     """Extract one page: the record as a dict, the article key and the canonical URL."""
     from crawler.extract import extract, get_family
 
-    html = decode_html(body, content_type)
-    name = resolve_family(family, url, html)
-    record = extract(url, html, family=name).to_dict()
+    try:
+        html = decode_html(body, content_type)
+        name = resolve_family(family, url, html)
+        record = extract(url, html, family=name).to_dict()
+    except Exception as exc:  # noqa: BLE001 - a failed extraction is not a failed capture
+        reason = f"extraction crashed: {type(exc).__name__}: {exc}"[:500]
+        return {"url": url, "page_type": "error", "failures": {"extract": reason}}, None, None
     fam = get_family(record.get("family") or name)
     key = record.get("article_id") or fam.article_id(url)
     canonical = fam.canonical_url(url) if key else None

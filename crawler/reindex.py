@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive import ArchivedRecord, CorruptWarcError, iter_records
-from crawler.indexing import analyse_page, capture_row, index_page, should_extract
 from archive.exchange import WarcPointer
+from crawler.indexing import analyse_page, capture_row, index_page, should_extract
 from db import ArchiveStore
 
 

@@ -30,6 +30,9 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def write_registry(path: Path, base_url: str, portal_id: str = "binhlieu") -> Path:
