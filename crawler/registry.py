@@ -22,7 +22,8 @@ DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "portals.toml"
 KNOWN_FAMILIES = ("auto", "qnp", "tandan", "liferay", "nukeviet", "lacviet", "generic")
 # Portal ids become file names (WARC prefixes): keep them safe for any file system.
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 @dataclass(frozen=True)

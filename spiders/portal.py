@@ -52,16 +52,18 @@ class PortalSpider(scrapy.Spider):
         self.limit = int(limit) if limit not in (None, "", 0, "0") else None
         self.allowed_domains = list(self.portal.allowed_hosts)
         self.allowed_paths = tuple(self.portal.extra.get("allowed_paths", ()))
-        # With a limit, the URLs scheduled so far (at most ``limit`` of them).
+        # URLs already requested, and links already judged. Portal chrome repeats the same
+        # ~60 menu and sidebar links on every page; judging each once keeps link handling
+        # off the profile (Scrapy's dupefilter would drop them anyway, but only after a
+        # Request, a fingerprint and the spider middlewares have been paid for).
         self.scheduled: set[str] = set()
+        self.judged: set[str] = set()
 
     def _schedule(self, url: str) -> bool:
-        """Whether one more page may be requested under ``limit``."""
-        if self.limit is None:
-            return True
+        """Whether ``url`` is new and one more page may be requested under ``limit``."""
         if url in self.scheduled:
             return False
-        if len(self.scheduled) >= self.limit:
+        if self.limit is not None and len(self.scheduled) >= self.limit:
             return False
         self.scheduled.add(url)
         return True
@@ -111,7 +113,12 @@ class PortalSpider(scrapy.Spider):
                                            response.url))
         for href in response.xpath("//a/@href").getall():
             href = href.strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            if not href or href in self.judged:
+                continue
+            if href.startswith(("/", "http:", "https:")):
+                # Base-independent links: the same string means the same URL on every page.
+                self.judged.add(href)
+            if href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
             url = response.urljoin(href)
             if not self._in_scope(url) or not family.should_follow(url):

@@ -26,7 +26,9 @@ from tests.portal_fixture import ROOT, start_replica, stop, write_registry
 def run_measured(args: list[str], cwd: Path) -> tuple[float, int, int]:
     """Run a command; return (seconds, exit code, peak RSS in bytes of it and its children)."""
     start = time.perf_counter()
-    proc = psutil.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: a chatty child (wget) would block on a full pipe.
+    log = tempfile.TemporaryFile()
+    proc = psutil.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
     peak = 0
     while proc.poll() is None:
         try:
@@ -37,7 +39,9 @@ def run_measured(args: list[str], cwd: Path) -> tuple[float, int, int]:
         time.sleep(0.1)
     seconds = time.perf_counter() - start
     if proc.returncode:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace")[-3000:])
+        log.seek(0)
+        sys.stderr.write(log.read().decode(errors="replace")[-3000:])
+    log.close()
     return seconds, proc.returncode, peak
 
 
@@ -81,7 +85,7 @@ def main() -> int:
         wdir = work / "wget"
         wdir.mkdir()
         wseconds, _wcode, wrss = run_measured(
-            [wget, "--recursive", "--level=inf", "--no-verbose", "--domains=127.0.0.1",
+            [wget, "--recursive", "--level=inf", "--quiet", "--domains=127.0.0.1",
              "--reject-regex", "javascript:", "--warc-file", str(wdir / "wget"),
              "--no-warc-keep-log", "-P", str(wdir / "files"), base], ROOT)
         wpages = count_wget_responses(wdir / "wget.warc.gz")
