@@ -58,6 +58,10 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
 
     settings = get_project_settings()
     settings.set("ARCHIVE_OUT_DIR", out, priority="cmdline")
+    if sys.stderr.isatty():
+        # On a terminal the progress line and the summary replace Scrapy's INFO chatter.
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+        settings.set("STATS_DUMP", False, priority="cmdline")
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -147,6 +151,8 @@ def export_articles(db_path: str, fmt: str, portals_: tuple[str, ...], since: st
     import itertools
 
     rows = itertools.chain([first] if first else [], rows)
+    if output and sys.stderr.isatty():
+        rows = _with_progress(rows, "articles exported")
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         count = write_csv(rows, out, bom=bom) if fmt == "csv" else write_jsonl(rows, out)
@@ -155,6 +161,18 @@ def export_articles(db_path: str, fmt: str, portals_: tuple[str, ...], since: st
             out.close()
     if output:
         click.echo(f"{count} articles written to {output}", err=True)
+
+
+def _with_progress(rows, label: str, every: int = 500):
+    """Pass rows through, redrawing a counter on the terminal every ``every`` rows."""
+    count = 0
+    for row in rows:
+        count += 1
+        if count % every == 0:
+            click.echo(f"\r{count} {label}", nl=False, err=True)
+        yield row
+    if count >= every:
+        click.echo("", err=True)
 
 
 def datasette_metadata(db_path: str) -> dict:
