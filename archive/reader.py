@@ -8,6 +8,7 @@ records before it have been yielded already, so callers keep what is readable.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,9 @@ def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
     path = Path(path)
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh, check_digests=False)
-        last: ArchivedRecord | None = None
+        # Each record is held back until the next one starts: only then is it known to be
+        # whole (warcio yields a cut last record as if it were complete).
+        held: ArchivedRecord | None = None
         try:
             for rec in it:
                 # get_record_offset() reads the record to its end: take the payload first.
@@ -132,23 +135,44 @@ def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
                 it.read_to_end()
                 record.length = it.get_record_length()
                 record.content = _decode_content(record)
-                last = record
-                yield record
+                if held is not None:
+                    yield held
+                held = record
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            bad = last.offset + last.length if last is not None else 0
+            bad = held.offset + held.length if held is not None else 0
+            if held is not None:
+                yield held
             raise CorruptWarcError(path, bad, str(exc).strip() or type(exc).__name__) from exc
-        if last is not None:
-            _check_complete(path, fh, last)
+        if held is not None:
+            _check_member_complete(path, fh, held)
+            yield held
+            _check_no_trailing_bytes(path, fh, held)
 
 
-def _check_complete(path: Path, fh, last: ArchivedRecord) -> None:
-    """warcio stops quietly at a cut gzip member; a short last record must not pass as whole."""
+def _check_no_trailing_bytes(path: Path, fh, last: ArchivedRecord) -> None:
+    """Bytes after the last record warcio could read are a cut (or corrupt) record."""
     end = last.offset + last.length
     size = os.fstat(fh.fileno()).st_size
     if end < size:
         raise CorruptWarcError(
             path, end, f"truncated record: {size - end} bytes after the last complete record"
         )
+
+
+def _check_member_complete(path: Path, fh, last: ArchivedRecord) -> None:
+    """warcio yields a record whose gzip member was cut short as if it were whole: inflate
+    the last member again and require its end-of-stream marker."""
+    fh.seek(last.offset)
+    member = fh.read(last.length)
+    if member[:2] != b"\x1f\x8b":
+        return
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        inflater.decompress(member)
+    except zlib.error as exc:
+        raise CorruptWarcError(path, last.offset, f"bad gzip member: {exc}") from exc
+    if not inflater.eof:
+        raise CorruptWarcError(path, last.offset, "truncated record: gzip member cut short")
 
 
 def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:

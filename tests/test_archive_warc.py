@@ -147,6 +147,20 @@ def test_truncated_file_keeps_complete_records_and_names_offset(tmp_path):
     with pytest.raises(CorruptWarcError) as err:
         for rec in iter_records(path):
             seen.append(rec.rec_type)
-    assert seen == ["warcinfo", "response", "request"]
+    assert seen == ["warcinfo", "response", "request"]  # the cut record is never yielded
     assert err.value.offset == resp.offset
     assert str(path) in str(err.value)
+
+
+def test_record_cut_inside_its_gzip_member_is_not_accepted(tmp_path):
+    with pinned_writer(tmp_path) as w:
+        w.write_exchange(exchange())
+        req, _, _ = w.write_exchange(exchange(random.Random(7).randbytes(4000)))
+    path = tmp_path / req.filename
+    path.write_bytes(path.read_bytes()[: req.offset + req.length - 10])
+    seen = []
+    with pytest.raises(CorruptWarcError, match="truncated") as err:
+        for rec in iter_records(path):
+            seen.append(rec.record_id)
+    assert req.record_id not in seen
+    assert err.value.offset == req.offset

@@ -118,3 +118,41 @@ def test_serve_runs_a_real_datasette(replica, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_adhoc_url_with_auto_family(replica, tmp_path):
+    base, _ = replica
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--url", base, "--family", "auto",
+         "--limit", "25", "--out", str(tmp_path), *FAST_SETTINGS],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(tmp_path / "archive.db")
+    portal_id = db.execute("SELECT id FROM portals").fetchone()[0]
+    assert portal_id == base.split("//")[1].strip("/").replace(".", "-").replace(":", "-")
+    # auto-detection recognised the QNP layout: articles keyed by the site's nid
+    keys = [r[0] for r in db.execute("SELECT article_id FROM articles")]
+    assert keys and all(k.isdigit() for k in keys)
+
+
+def test_reindex_of_a_truncated_warc_keeps_what_is_readable(replica, tmp_path):
+    base, registry = replica
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "binhlieu", "--registry", str(registry),
+         "--out", str(out), "--limit", "20", *FAST_SETTINGS], cwd=ROOT, check=True,
+        capture_output=True, timeout=300)
+    (warc,) = (out / "warc").glob("*.warc.gz")
+    damaged = tmp_path / warc.name
+    data = warc.read_bytes()
+    damaged.write_bytes(data[: len(data) * 2 // 3])
+    before = damaged.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "reindex", str(damaged), "--db",
+         str(tmp_path / "re.db")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert f"{damaged}: corrupt or truncated WARC record at offset" in result.stderr
+    assert "Traceback" not in result.stderr
+    rows = sqlite3.connect(tmp_path / "re.db").execute("SELECT count(*) FROM captures")
+    assert rows.fetchone()[0] > 5  # the records before the damage were indexed
+    assert damaged.read_bytes() == before  # nothing overwritten
