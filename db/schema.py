@@ -1,145 +1,55 @@
 """Schema of the archive database, as small named migrations applied in order.
 
+Each migration is a module in ``db/migrations`` (``m001_core.py``, …) with a ``migrate(db)``
+function. Applied migrations are recorded in ``_migrations`` so an old database is brought up
+to date on open, and a database with migrations this code does not know is refused.
+
 Tables (plural snake_case): portals, crawls, captures, articles, article_versions,
-article_captures, visit_counters; view article_exports (one row per article with its latest
-capture's counters and WARC pointer, the shape of `portal-archive export`). Applied migrations
-are recorded in ``_migrations`` so an old database is brought up to date on open.
+article_captures, visit_counters; view article_exports.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
 import sqlite_utils
 
+import db.migrations
 from db.errors import SchemaTooNewError
 
 Migration = Callable[[sqlite_utils.Database], None]
 
 
-def m001_core(db: sqlite_utils.Database) -> None:
-    db["portals"].create(
-        {
-            "id": str, "name": str, "province": str, "district": str, "base_url": str,
-            "family": str, "start_urls": str, "allowed_hosts": str, "confirmed": int,
-            "notes": str,
-        },
-        pk="id",
-    )
-    db["crawls"].create(
-        {
-            "id": str, "portal_id": str, "started_at": str, "finished_at": str, "status": str,
-            "finish_reason": str, "pages": int, "articles": int, "errors": int, "bytes": int,
-            "settings": str, "stats": str,
-        },
-        pk="id",
-        foreign_keys=[("portal_id", "portals", "id")],
-    )
-    db["captures"].create(
-        {
-            "id": int, "crawl_id": str, "portal_id": str, "url": str, "status": int,
-            "fetched_at": str, "content_type": str, "content_length": int,
-            "payload_digest": str, "redirect_to": str, "warc_file": str, "warc_offset": int,
-            "warc_length": int, "warc_record_id": str, "request_record_id": str,
-            "page_type": str, "extract_status": str, "extract_reason": str,
-        },
-        pk="id",
-        foreign_keys=[("crawl_id", "crawls", "id"), ("portal_id", "portals", "id")],
-    )
-    db["captures"].create_index(["warc_record_id"], unique=True)
-    db["captures"].create_index(["url"])
-    db["captures"].create_index(["crawl_id"])
-    db["articles"].create(
-        {
-            "id": int, "portal_id": str, "article_id": str, "url": str, "title": str,
-            "published_at": str, "published_raw": str, "date_precision": str, "author": str,
-            "summary": str, "body_text": str, "category": str, "view_count": int,
-            "first_captured_at": str, "last_captured_at": str, "versions": int,
-            "current_version_id": int, "last_capture_id": int,
-        },
-        pk="id",
-        foreign_keys=[("portal_id", "portals", "id"), ("last_capture_id", "captures", "id")],
-    )
-    db["articles"].create_index(["portal_id", "article_id"], unique=True)
-    db["articles"].create_index(["published_at"])
-    db["article_versions"].create(
-        {
-            "id": int, "article": int, "version": int, "content_hash": str,
-            "first_capture_id": int, "first_seen_at": str, "title": str, "published_at": str,
-            "published_raw": str, "date_precision": str, "author": str, "author_raw": str,
-            "summary": str, "body_text": str, "body_html": str, "category": str,
-            "sources": str,
-        },
-        pk="id",
-        foreign_keys=[("article", "articles", "id"), ("first_capture_id", "captures", "id")],
-    )
-    db["article_versions"].create_index(["article", "content_hash"], unique=True)
-    db["article_captures"].create(
-        {"article": int, "capture_id": int, "version_id": int, "url": str, "captured_at": str,
-         "view_count": int, "view_count_raw": str},
-        pk=("article", "capture_id"),
-        foreign_keys=[("article", "articles", "id"), ("capture_id", "captures", "id"),
-                      ("version_id", "article_versions", "id")],
-    )
-    db["visit_counters"].create(
-        {"id": int, "portal_id": str, "captured_at": str, "capture_id": int, "metric": str,
-         "value": int, "label_raw": str, "value_raw": str},
-        pk="id",
-        foreign_keys=[("portal_id", "portals", "id"), ("capture_id", "captures", "id")],
-    )
-    db["visit_counters"].create_index(["capture_id", "metric"])
-    db["visit_counters"].create_index(["portal_id", "metric", "captured_at"])
+def _discover() -> list[tuple[str, Migration]]:
+    names = sorted(m.name for m in pkgutil.iter_modules(db.migrations.__path__)
+                   if m.name[:1] == "m" and m.name[1:4].isdigit())
+    return [(n, importlib.import_module(f"db.migrations.{n}").migrate) for n in names]
 
 
-def m002_search(db: sqlite_utils.Database) -> None:
-    # remove_diacritics 2 folds tones and vowel marks; đ is handled in a later issue.
-    db["articles"].enable_fts(
-        ["title", "body_text"], create_triggers=True,
-        tokenize="unicode61 remove_diacritics 2",
-    )
-
-
-def m003_export_view(db: sqlite_utils.Database) -> None:
-    db.create_view(
-        "article_exports",
-        """
-        SELECT a.url, a.portal_id AS portal, a.article_id, a.title, a.published_at, a.author,
-               a.summary, a.body_text, a.category, a.view_count,
-               (SELECT value FROM visit_counters v
-                 WHERE v.capture_id = c.id AND v.metric = 'visits_today') AS visits_today,
-               (SELECT value FROM visit_counters v
-                 WHERE v.capture_id = c.id AND v.metric = 'visits_total') AS visits_total,
-               (SELECT value FROM visit_counters v
-                 WHERE v.capture_id = c.id AND v.metric = 'online_now') AS online_now,
-               c.fetched_at AS captured_at, c.warc_file, c.warc_offset, c.warc_record_id
-          FROM articles a JOIN captures c ON c.id = a.last_capture_id
-        """,
-    )
-
-
-MIGRATIONS: list[Migration] = [m001_core, m002_search, m003_export_view]
+MIGRATIONS: list[tuple[str, Migration]] = _discover()
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+def migrate(database: sqlite_utils.Database) -> list[str]:
     """Apply the migrations this database lacks, in order; return their names."""
-    db.execute(
+    database.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
     )
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
-    known = {m.__name__ for m in MIGRATIONS}
-    unknown = done - known
+    done = {row[0] for row in database.execute("SELECT name FROM _migrations").fetchall()}
+    unknown = done - {name for name, _ in MIGRATIONS}
     if unknown:
         raise SchemaTooNewError(", ".join(sorted(unknown)))
     applied = []
-    for migration in MIGRATIONS:
-        if migration.__name__ in done:
+    for name, migration in MIGRATIONS:
+        if name in done:
             continue
-        with db.conn:
-            migration(db)
-            db.execute(
+        with database.conn:
+            migration(database)
+            database.execute(
                 "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                [migration.__name__],
+                [name],
             )
-        applied.append(migration.__name__)
+        applied.append(name)
     return applied

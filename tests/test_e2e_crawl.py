@@ -237,7 +237,7 @@ def test_export_csv_for_excel(crawl, tmp_path):
 def test_datasette_serves_search_facets_and_canned_queries(crawl):
     from datasette.app import Datasette
 
-    from crawler.cli import datasette_metadata
+    from crawler.cli.serve import datasette_metadata
 
     db_path = str(crawl["out"] / "archive.db")
     ds = Datasette([db_path], metadata=datasette_metadata(db_path))

@@ -1,0 +1,84 @@
+"""``portal-archive crawl``: archive registry portals or an ad-hoc URL (Scrapy in-process;
+one process per portal when several are given)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+from crawler.registry import KNOWN_FAMILIES, adhoc_portal, get_portal
+
+
+def _scrapy_settings(out: str, overrides: tuple[str, ...]):
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("ARCHIVE_OUT_DIR", out, priority="cmdline")
+    if sys.stderr.isatty():
+        # On a terminal the progress line and the summary replace Scrapy's INFO chatter.
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+        settings.set("STATS_DUMP", False, priority="cmdline")
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+@click.command()
+@click.argument("portal_ids", nargs=-1)
+@click.option("--url", help="Crawl an ad-hoc site instead of registry portals.")
+@click.option("--family", type=click.Choice(KNOWN_FAMILIES), default=None,
+              help="CMS family (default: the registry's; 'auto' for --url).")
+@click.option("--out", default="data", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory: WARCs in DIR/warc, database DIR/archive.db.")
+@click.option("--limit", type=click.IntRange(min=1), help="Request at most N pages.")
+@click.option("--id", "portal_id", help="Portal id for an ad-hoc --url crawl.")
+@click.option("--registry", type=click.Path(dir_okay=False), help="Registry file (TOML).")
+@click.option("-s", "settings_", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, as scrapy crawl -s does.")
+def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out: str,
+          limit: int | None, portal_id: str | None, registry: str | None,
+          settings_: tuple[str, ...]) -> None:
+    """Archive PORTAL_ID... (registry ids) or --url URL."""
+    if bool(portal_ids) == bool(url):
+        raise click.UsageError("give registry portal ids or --url, not both or neither")
+    if url:
+        adhoc_portal(url, family or "auto", portal_id)  # validate before starting Scrapy
+    else:
+        for pid in portal_ids:
+            get_portal(pid, registry)
+    if len(portal_ids) > 1:
+        # One process per portal: one portal's failure never stops the others.
+        failed = []
+        for pid in portal_ids:
+            args = [sys.executable, "-m", "crawler.cli", "crawl", pid, "--out", out]
+            for flag, value in (("--family", family), ("--limit", limit),
+                                ("--registry", registry)):
+                if value:
+                    args += [flag, str(value)]
+            for item in settings_:
+                args += ["-s", item]
+            if subprocess.call(args) != 0:
+                failed.append(pid)
+        if failed:
+            raise click.ClickException(f"crawl failed for: {', '.join(failed)}")
+        return
+    from scrapy.crawler import CrawlerProcess
+
+    settings = _scrapy_settings(out, settings_)
+    kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
+    kwargs.update(family=family, limit=limit, registry=registry)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("portal")
+    process.crawl(crawler, **{k: v for k, v in kwargs.items() if v is not None})
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    if reason not in ("finished", "closespider_pagecount", "closespider_itemcount"):
+        raise click.ClickException(f"crawl did not finish cleanly: {reason or 'not started'}")
+
+
+COMMANDS = [crawl]

@@ -1,0 +1,43 @@
+"""``portal-archive reindex``: rebuild the database from WARC files alone."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("warc_files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="The database to create (must not exist).")
+def reindex(warc_files: tuple[str, ...], db_path: str) -> None:
+    """Rebuild the database from WARC files alone."""
+    from crawler.reindex import reindex as run
+
+    if Path(db_path).exists():
+        raise click.ClickException(f"{db_path} exists; reindex writes a new database only")
+    tty = sys.stderr.isatty()
+
+    def progress(rep) -> None:
+        if tty:
+            click.echo(f"\r{rep.files} files, {rep.records} records, {rep.articles} articles",
+                       nl=False, err=True)
+
+    report = run(warc_files, db_path, progress)
+    if tty:
+        click.echo("", err=True)
+    click.echo(
+        f"reindexed {report.files} files: {report.records} records, {report.captures} "
+        f"captures, {report.articles} article captures, {report.failed_extractions} "
+        f"failed extractions -> {db_path}", err=True,
+    )
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        raise SystemExit(1)
+
+
+COMMANDS = [reindex]
