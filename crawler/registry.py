@@ -2,7 +2,9 @@
 
 Each ``[[portals]]`` entry has ``id``, ``name``, ``province``, ``district``, ``base_url``,
 ``family``, ``start_urls``, ``allowed_hosts`` and optional ``confirmed`` (false for hosts we
-have not verified) and ``notes``. Loading validates every entry and reports the first mistake
+have not verified), ``notes``, ``allowed_paths``, and a recurring ``schedule`` (cron
+expression) with ``timezone`` (default Asia/Ho_Chi_Minh) and ``mode`` (full|incremental).
+Loading validates every entry and reports the first mistake
 with the entry and field it is in. The default file is ``portals.toml`` at the project root;
 ``PORTAL_ARCHIVE_REGISTRY`` or ``--registry`` point elsewhere.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import RegistryError, UnknownPortalError
+from crawler.scheduling.triggers import Schedule, ScheduleError, parse_schedule
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "portals.toml"
 KNOWN_FAMILIES = ("auto", "qnp", "tandan", "liferay", "nukeviet", "lacviet", "generic")
@@ -40,11 +43,13 @@ class Portal:
     district: str = ""
     confirmed: bool = True
     notes: str = ""
+    schedule: Schedule | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def as_row(self) -> dict:
         row = asdict(self)
         row.pop("extra")
+        row.pop("schedule")
         return row
 
 
@@ -92,15 +97,22 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
             raise RegistryError(
                 f"{where} field 'start_urls': {url} is outside allowed_hosts {hosts}"
             )
+    schedule = None
+    if "schedule" in entry:
+        try:
+            schedule = parse_schedule(entry["schedule"], entry.get("timezone"),
+                                      entry.get("mode", "full"), where)
+        except ScheduleError as exc:
+            raise RegistryError(str(exc)) from None
     known = {"id", "name", "base_url", "family", "start_urls", "allowed_hosts", "province",
-             "district", "confirmed", "notes"}
+             "district", "confirmed", "notes", "schedule", "timezone", "mode"}
     extra = {k: v for k, v in entry.items() if k not in known}
     return Portal(
         id=pid, name=entry["name"].strip(), base_url=base_url, family=family,
         start_urls=start_urls, allowed_hosts=[h.lower() for h in hosts],
         province=str(entry.get("province", "")), district=str(entry.get("district", "")),
         confirmed=bool(entry.get("confirmed", True)), notes=str(entry.get("notes", "")),
-        extra=extra,
+        schedule=schedule, extra=extra,
     )
 
 

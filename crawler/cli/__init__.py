@@ -3,7 +3,7 @@
 One module per command: ``portals`` (list the registry), ``crawl`` (archive portals or an
 ad-hoc URL), ``export`` (CSV/JSONL), ``serve`` (Datasette), ``reindex`` (rebuild the database
 from WARC files). Library errors become one-line messages and a non-zero exit status. A new
-command is a new module here, registered at the bottom of this file.
+command is a new module here exposing ``COMMANDS``; it is found automatically.
 """
 
 from __future__ import annotations
@@ -33,10 +33,16 @@ def main() -> None:
 
 
 def _register() -> None:
-    from crawler.cli import crawl, export, portals, reindex, serve
+    """Every module of this package that defines ``COMMANDS`` adds them: a new command is a
+    new module, with no edit here."""
+    import importlib
+    import pkgutil
 
-    for module in (portals, crawl, export, serve, reindex):
-        for command in module.COMMANDS:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
             main.add_command(command)
 
 

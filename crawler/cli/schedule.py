@@ -1,0 +1,65 @@
+"""``portal-archive schedule list|run``: recurring crawls of the registry's scheduled portals."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from crawler.registry import load_registry
+
+
+@click.group()
+def schedule() -> None:
+    """Recurring crawls from the registry's `schedule` entries."""
+
+
+@schedule.command("list")
+@click.option("--registry", type=click.Path(dir_okay=False), help="Registry file (TOML).")
+@click.option("--out", default="data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def schedule_list(registry: str | None, out: str, fmt: str) -> None:
+    """Each scheduled portal: schedule, last run with its outcome, next run."""
+    from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
+
+    sched = Scheduler(load_registry(registry), Path(out), SubprocessLauncher(Path(out), registry))
+    rows = sched.status()
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no portal in the registry has a schedule")
+        return
+    click.echo(f"{'portal':<16} {'schedule':<14} {'mode':<11} {'last run':<27} "
+               f"{'outcome':<8} next run")
+    for r in rows:
+        click.echo(f"{r['portal']:<16} {r['schedule']:<14} {r['mode']:<11} "
+                   f"{r['last_run'] or '-':<27} {r['last_outcome'] or '-':<8} {r['next_run']}")
+
+
+@schedule.command("run")
+@click.option("--registry", type=click.Path(dir_okay=False), help="Registry file (TOML).")
+@click.option("--out", default="data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between checks.")
+@click.option("--once", is_flag=True, help="Check once, start what is due, and exit.")
+def schedule_run(registry: str | None, out: str, interval: float, once: bool) -> None:
+    """Run the scheduler: start due crawls as separate processes (Ctrl-C to stop)."""
+    from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    sched = Scheduler(load_registry(registry), Path(out), SubprocessLauncher(Path(out), registry))
+    if not sched.portals:
+        raise click.ClickException("no portal in the registry has a schedule")
+    if once:
+        started = sched.tick()
+        click.echo(f"started: {', '.join(started) or 'nothing due'}")
+        return
+    try:
+        sched.run_forever(interval)
+    except KeyboardInterrupt:
+        click.echo("scheduler stopped; running crawls go on in their own processes", err=True)
+
+
+COMMANDS = [schedule]
