@@ -9,12 +9,17 @@ The cascade
 Every field (title, date, author, summary, body, category, view count) goes through the
 same three steps, and each step only runs for the fields still empty:
 
-1. **Family profile** (``families/<name>.py``: ``qnp``, ``liferay``): what the family's pages
-   are known to look like. QNP works by the text anchors FAMILIES.md describes (heading that
-   starts ``<title>`` → bare date line → paragraphs → ``Gửi ý kiến phản hồi``), with the
-   replica's class names as a fast path. A profile may also report a field as *seen to be
-   absent* (an empty sapo element) or *seen but unusable* (an impossible date, an
-   ``admin admin`` byline): the generic step then does not guess it again.
+1. **Family profile** (``families/<name>.py``: ``qnp``, ``tandan``, ``liferay``, ``nukeviet``,
+   ``lacviet``): what the family's pages are known to look like. QNP works by the text
+   anchors FAMILIES.md describes (heading that starts ``<title>`` → bare date line →
+   paragraphs → ``Gửi ý kiến phản hồi``), with the replica's class names as a fast path;
+   the others read their known markup and hand unknown markups to the fallback. A profile
+   may also report a field as *seen to be absent* (an empty sapo element) or *seen but
+   unusable* (an impossible date, an ``admin admin`` byline): the generic step then does
+   not guess it again. A field the
+   family never shows, or shows only as a trap (Lạc Việt's JavaScript view count, NukeViet's
+   schema.org author naming the site when no author was entered), is *final*: no later
+   step, metadata included, fills it.
 2. **Generic text-anchor fallback** (``generic.py``): title = the heading that matches
    og:title/``<title>`` (or a prominent heading followed by a date line); date = the first
    date line after it; body = the densest paragraph block up to ``Gửi ý kiến phản hồi``/

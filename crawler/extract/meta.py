@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .anchors import looks_like_name, parse_byline
 from .dates import parse_date
 from .normalize import casefold_key
-from .step import Author, StepResult
+from .step import StepResult
 
 _TITLE_KEYS = ("og:title", "ld:headline", "itemprop:headline", "twitter:title")
 _DATE_KEYS = ("article:published_time", "ld:datepublished", "itemprop:datepublished",
@@ -61,7 +62,14 @@ def meta_step(page: Any, wanted: set[str], body_text: str | None = None) -> Step
     if "author" in wanted:
         found = _first(meta, _AUTHOR_KEYS)
         if found and not found[1].lower().startswith(("http://", "https://")):
-            result.author = Author(found[1], found[1])
+            # Templates fill schema.org author with the site or unit name when no author was
+            # entered (NukeViet: "UBND xã …"): only a value that reads as a person's name
+            # counts.
+            author = parse_byline(found[1], hinted=True)
+            if author is not None and author.name and looks_like_name(author.name):
+                result.author = author
+            else:
+                result.failures["author"] = f"{found[0]} {found[1]!r} is not a person's name"
         else:
             result.failures["author"] = "no author metadata"
     if "summary" in wanted:

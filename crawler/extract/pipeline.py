@@ -50,17 +50,19 @@ class _Cascade:
         self.values: dict[str, tuple[Any, str]] = {}
         self.fallback: dict[str, tuple[Any, str]] = {}  # unusable but shown (bad date…)
         self.absent: set[str] = set()  # seen to be absent by the profile
+        self.final: set[str] = set()  # settled as empty by the profile: no later step
         self.reasons: dict[str, list[str]] = {name: [] for name in FIELDS}
 
     def missing(self) -> set[str]:
-        return {name for name in FIELDS if name not in self.values}
+        return {name for name in FIELDS if name not in self.values and name not in self.final}
 
     def settled(self) -> set[str]:
         """Fields the generic fallback should not look for again."""
-        return set(self.values) | set(self.fallback) | self.absent
+        return set(self.values) | set(self.fallback) | self.absent | self.final
 
     def absorb(self, step: StepResult, fields: set[str]) -> None:
         self.absent |= step.absent & fields
+        self.final |= step.final & fields
         for name in fields:
             if name in self.values:
                 continue

@@ -62,6 +62,10 @@ class StepResult:
     # Fields a profile saw to be absent on this page (e.g. an empty sapo element): the
     # generic fallback is not asked to guess them; metadata may still fill them.
     absent: set[str] = field(default_factory=set)
+    # Fields a profile knows this family never shows (or shows only through a trap, such as
+    # NukeViet's schema.org author that names the site when no author was entered): no later
+    # step, metadata included, may fill them; ``failures`` says why they are empty.
+    final: set[str] = field(default_factory=set)
 
     def get(self, name: str) -> Any:
         return getattr(self, name)

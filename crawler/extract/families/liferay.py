@@ -3,8 +3,9 @@
 URLs
     articles ``/<lang>/<cat>/-/view_content/<id>-<slug>.html``, print twin
     ``/-/view_content/pop_up/<id>-<slug>.html?_101_viewMode=print`` (same id: one article);
-    paging ``?p_p_id=101&…&_101_cur=N``. Category pages have plain friendly URLs that look
-    like any other page, so listings are otherwise recognised from the DOM by the pipeline.
+    paging ``?p_p_id=101&…&_101_cur=N`` (or ``_101_INSTANCE_<x>_cur=N``). Category pages
+    have plain friendly URLs that look like any other page, so listings are otherwise
+    recognised from the DOM by the pipeline.
 
 Profile (asset publisher portlet 101)
     ``div.asset-full-content-title``, ``div.assetPublishDate`` (``Ngày đăng 17/10/2014 |
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ..anchors import parse_byline
 from ..counters import find_view_count
@@ -28,6 +30,7 @@ from ..step import StepResult
 from .base import ATTACHMENT_EXT, Family, bare_host, fill_body, is_web_url, query_param, split
 
 _VIEW_CONTENT = re.compile(r"/-/view_content/(?P<popup>pop_up/)?(?P<id>\d+)-[^/?#]*", re.I)
+_PAGER_KEY = re.compile(r"^_101_INSTANCE_\w+_(?:cur|delta)$", re.I)
 _NO_FOLLOW = re.compile(r"/c/portal/(?:login|logout)|/login\b|p_p_lifecycle=1|"
                         r"_viewMode=print|/pop_up/", re.I)
 _CLASSES = ("asset-full-content-title", "assetPublishDate", "asset-content", "sapo",
@@ -65,7 +68,11 @@ class LiferayFamily(Family):
         return m.group("id") if m else None
 
     def is_listing(self, url: str) -> bool:
-        return any(query_param(url, key) is not None for key in ("_101_cur", "_101_delta"))
+        """Asset publisher paging: ``_101_cur``/``_101_delta``, also in the instanceable
+        spelling ``_101_INSTANCE_<x>_cur`` that many themes use."""
+        if any(query_param(url, key) is not None for key in ("_101_cur", "_101_delta")):
+            return True
+        return any(_PAGER_KEY.match(key) for key, _ in parse_qsl(split(url).query))
 
     def canonical_url(self, url: str) -> str:
         """The print twin and query strings collapse onto the article's own URL."""
