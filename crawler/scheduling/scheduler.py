@@ -21,6 +21,7 @@ from typing import Protocol
 from crawler.registry import Portal
 from crawler.scheduling.locked import LOCKED_EXIT
 from crawler.scheduling.runlog import RunLog
+from crawler.scheduling.window import in_window
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,9 @@ class SubprocessLauncher:
         crawl = [sys.executable, "-m", "crawler.cli", "crawl", portal.id, "--out", str(self.out)]
         if self.registry:
             crawl += ["--registry", self.registry]
-        # mode is recorded in the run log; incremental crawling is not implemented yet, so
-        # every run is a full crawl.
+        # An incremental run with no earlier crawl in --out falls back to a full crawl (the
+        # crawl command says so in the run's log).
+        crawl += ["--mode", mode]
         return [sys.executable, "-m", "crawler.scheduling.locked", str(lock), "--", *crawl]
 
     def launch(self, portal: Portal, mode: str, log_file: Path) -> subprocess.Popen:
@@ -104,6 +106,9 @@ class Scheduler:
             slot, covered = schedule.due(last, now)
             if slot is None:
                 continue
+            window = portal.extra.get("window")
+            if window and not in_window(window, now, schedule.timezone):
+                continue  # stays due: starts once when the window opens
             if portal_id in self.handles:
                 run_id = self.log.start(portal_id, schedule.mode, slot, covered, now, None, None)
                 self.log.finish(run_id, now, None, "locked",

@@ -1,0 +1,35 @@
+"""Allowed crawl windows: a registry entry's ``window = "22:00-05:00"`` (local time in the
+entry's ``timezone``) limits when the scheduler may start its crawls. A window whose end is
+before its start runs past midnight. A slot that falls due outside the window waits for the
+window to open and then runs once."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_window(text: object) -> tuple[time, time]:
+    """``"HH:MM-HH:MM"`` to (start, end); ValueError says what is wrong."""
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"{text!r} is not a window like \"22:00-05:00\"")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{text!r}: hours are 0-23 and minutes 0-59")
+    start, end = time(h1, m1), time(h2, m2)
+    if start == end:
+        raise ValueError(f"{text!r}: the window is empty")
+    return start, end
+
+
+def in_window(window: str, moment: datetime, timezone: str) -> bool:
+    """Whether ``moment`` (aware) falls inside the window, read in ``timezone``."""
+    start, end = parse_window(window)
+    local = moment.astimezone(ZoneInfo(timezone)).time().replace(tzinfo=None)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # past midnight
