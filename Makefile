@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 	@command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget)
+	@# headless Chromium + its WebDriver for tests/test_browser_*.py (Debian packages)
+	@(command -v chromium && command -v chromedriver) >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+# pywb (tests/test_pywb.py) gets its own virtualenv: in ours it would downgrade cryptography
+# and pyOpenSSL under Scrapy.
+PYWB_STAMP := .venv-pywb/.installed-stamp
+$(PYWB_STAMP): tests/requirements-pywb.txt
+	test -x .venv-pywb/bin/python || $(PYTHON) -m venv .venv-pywb
+	.venv-pywb/bin/pip install -q -r tests/requirements-pywb.txt
+	touch $(PYWB_STAMP)
+
+setup: $(PYWB_STAMP)
 
 demo: setup
 	$(PY) -m tests.demo
@@ -30,6 +42,10 @@ lint: setup
 
 bench: setup
 	$(PY) -m tests.bench
+
+# per-family, per-field accuracy of our extractor and of trafilatura on the gold set
+eval: setup
+	$(PY) -m tests.eval
 
 clean:
 	rm -rf data/demo build *.egg-info .pytest_cache

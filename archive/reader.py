@@ -2,7 +2,11 @@
 
 Used by reindex (rebuild SQLite from WARCs alone), by tests, and by replay. A truncated or
 corrupt file raises ``CorruptWarcError`` naming the file and the offset of the bad record; the
-records before it have been yielded already, so callers keep what is readable.
+records before it have been yielded already, so callers keep what is readable, and
+``next_member`` finds where reading can resume after the damage (``iter_records(path,
+start)``). ``read_record_at`` refuses an offset where no record starts and checks the gzip
+member's CRC (warcio does not), so a wrong pointer or a flipped byte is an error, never a
+silently wrong page.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 
 class CorruptWarcError(Exception):
@@ -119,10 +122,12 @@ def _decode_content(rec: ArchivedRecord) -> bytes:
     return data
 
 
-def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
-    """Yield every record of a WARC file with its offset and compressed length."""
+def iter_records(path: str | os.PathLike, start: int = 0) -> Iterator[ArchivedRecord]:
+    """Yield every record of a WARC file with its offset and compressed length (from the
+    record starting at byte ``start``, e.g. past a corrupt one: see ``next_member``)."""
     path = Path(path)
     with open(path, "rb") as fh:
+        fh.seek(start)
         it = ArchiveIterator(fh, check_digests=False)
         # Each record is held back until the next one starts: only then is it known to be
         # whole (warcio yields a cut last record as if it were complete).
@@ -131,15 +136,17 @@ def iter_records(path: str | os.PathLike) -> Iterator[ArchivedRecord]:
             for rec in it:
                 # get_record_offset() reads the record to its end: take the payload first.
                 record = _to_record(path, rec, 0)
-                record.offset = it.get_record_offset()
+                record.offset = it.get_record_offset()  # warcio counts from the file start
                 it.read_to_end()
                 record.length = it.get_record_length()
                 record.content = _decode_content(record)
                 if held is not None:
                     yield held
                 held = record
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            bad = held.offset + held.length if held is not None else 0
+        # A flipped byte makes warcio fail in many ways (garbled headers raise AttributeError,
+        # bad deflate data zlib.error): every one of them is a corrupt record at this offset.
+        except Exception as exc:  # noqa: BLE001
+            bad = held.offset + held.length if held is not None else start
             if held is not None:
                 yield held
             raise CorruptWarcError(path, bad, str(exc).strip() or type(exc).__name__) from exc
@@ -175,10 +182,38 @@ def _check_member_complete(path: Path, fh, last: ArchivedRecord) -> None:
         raise CorruptWarcError(path, last.offset, "truncated record: gzip member cut short")
 
 
+def next_member(path: str | os.PathLike, after: int) -> int | None:
+    """Offset of the first whole gzip member holding a WARC record that starts after byte
+    ``after``: where reading can resume past a corrupt record (each record is its own gzip
+    member). None when there is none."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size <= after + 1:
+            return None
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pos = after
+            while True:
+                pos = data.find(b"\x1f\x8b\x08", pos + 1)
+                if pos < 0:
+                    return None
+                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                try:
+                    head = inflater.decompress(data[pos:pos + 65536], 16)
+                except zlib.error:
+                    continue
+                if head.startswith(b"WARC/"):
+                    return pos
+
+
 def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:
     """Read the single record that starts at ``offset`` (as stored in the captures table)."""
     path = Path(path)
     with open(path, "rb") as fh:
+        fh.seek(offset)
+        # warcio would skip junk up to the next record: a wrong offset must fail instead.
+        if fh.read(5)[:2] not in (b"\x1f\x8b", b"WA"):
+            raise CorruptWarcError(path, offset, "no record starts at this offset")
         fh.seek(offset)
         it = ArchiveIterator(fh, check_digests=False)
         try:
@@ -187,7 +222,13 @@ def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:
                 it.read_to_end()
                 record.length = it.get_record_length()
                 record.content = _decode_content(record)
-                return record
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+                break
+            else:
+                raise CorruptWarcError(path, offset, "no record at this offset")
+        except CorruptWarcError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see iter_records
             raise CorruptWarcError(path, offset, str(exc).strip() or type(exc).__name__) from exc
-    raise CorruptWarcError(path, offset, "no record at this offset")
+        # warcio does not check the gzip CRC: a flipped byte could pass as a record.
+        _check_member_complete(path, fh, record)
+        return record

@@ -5,6 +5,9 @@ back with one seek (the offsets stored in SQLite). Files rotate once they pass `
 bytes and are named ``<prefix>-<YYYYmmddHHMMSS>-<serial>.warc.gz`` (portal, time, serial); an
 existing file is never overwritten. Every write is flushed and errors are raised as
 ``WarcWriteError``: a capture that could not be written must stop the crawl, not vanish.
+A response whose payload was archived before can be written as a ``revisit`` record
+(identical-payload-digest, or server-not-modified for a 304); ``on_close`` is called with each
+completed file (the capture middleware writes its CDXJ index then).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import uuid
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,8 +35,24 @@ WARC_1_1_SPEC = (
 )
 
 
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
 class WarcWriteError(Exception):
     """Could not write the WARC file."""
+
+
+@dataclass(frozen=True)
+class RevisitTarget:
+    """The earlier record that holds a payload (what a revisit record refers to). With
+    ``not_modified`` the revisit records a ``304`` to a conditional request (profile
+    server-not-modified; ``record_id`` may be empty when the earlier capture is unknown)."""
+
+    record_id: str
+    uri: str
+    date: str
+    not_modified: bool = False
 
 
 def new_record_id() -> str:
@@ -50,6 +70,7 @@ class RotatingWarcWriter:
         max_size: int = DEFAULT_MAX_SIZE,
         record_id_factory: Callable[[], str] = new_record_id,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_close: Callable[[Path], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -57,6 +78,8 @@ class RotatingWarcWriter:
         self.max_size = max_size
         self.new_id = record_id_factory
         self.clock = clock
+        # Called with each file once it is complete and closed (e.g. to write its CDXJ index).
+        self.on_close = on_close
         self.serial = 0
         self.files: list[Path] = []
         self._fh: io.BufferedWriter | None = None
@@ -112,6 +135,8 @@ class RotatingWarcWriter:
                 raise WarcWriteError(f"cannot close {self._path}: {exc}") from exc
             finally:
                 self._fh = None
+            if self.on_close is not None and self._path is not None:
+                self.on_close(self._path)
 
     def __enter__(self) -> RotatingWarcWriter:
         return self
@@ -187,9 +212,20 @@ class RotatingWarcWriter:
             self.close()
             self._open_next()
 
-    def write_exchange(self, ex: HttpExchange) -> tuple[WarcPointer, WarcPointer, str]:
+    @staticmethod
+    def payload_digest(ex: HttpExchange) -> str:
+        """The ``WARC-Payload-Digest`` the response record of ``ex`` gets (to look it up
+        before deciding between a response and a revisit)."""
+        return sha1_digest(_wire_response(ex)[1])
+
+    def write_exchange(self, ex: HttpExchange, revisit_of: RevisitTarget | None = None
+                       ) -> tuple[WarcPointer, WarcPointer, str]:
         """Write the response record and its request record; return both pointers and the
-        payload digest. The request is linked to the response by ``WARC-Concurrent-To``."""
+        payload digest. The request is linked to the response by ``WARC-Concurrent-To``.
+
+        With ``revisit_of`` (an earlier record with the same payload digest) the response is
+        written as a ``revisit`` record of the identical-payload-digest profile: status line
+        and headers only, pointing at the record that holds the payload."""
         self._ensure_open()
         date = warc_date(ex.fetched_at)
         resp_id = self.new_id()
@@ -197,20 +233,39 @@ class RotatingWarcWriter:
         extra = {}
         if ex.ip_address:
             extra["WARC-IP-Address"] = ex.ip_address
-        resp = self._record(
-            "response",
-            ex.url,
-            b"",
-            extra,
-            "application/http; msgtype=response",
-            date=date,
-            record_id=resp_id,
-            http_headers=response_headers,
-            payload=payload,
-        )
         # The digest covers the payload as stored, which is what warcio, pywb and cdxj-indexer
         # compute and check; for a re-chunked body that includes the chunk framing.
-        payload_digest = resp.rec_headers.get_header("WARC-Payload-Digest")
+        payload_digest = sha1_digest(payload)
+        if revisit_of is not None:
+            refers = {"WARC-Refers-To": revisit_of.record_id,
+                      "WARC-Refers-To-Target-URI": revisit_of.uri,
+                      "WARC-Refers-To-Date": revisit_of.date}
+            resp = self._record(
+                "revisit", ex.url, b"",
+                {**extra, "WARC-Profile": (NOT_MODIFIED_PROFILE if revisit_of.not_modified
+                                           else REVISIT_PROFILE),
+                 **{k: v for k, v in refers.items() if v}},
+                "application/http; msgtype=response", date=date, record_id=resp_id,
+                http_headers=response_headers, payload=b"",
+            )
+            if revisit_of.not_modified:
+                # A 304 has no payload; its digest would describe nothing.
+                resp.rec_headers.remove_header("WARC-Payload-Digest")
+                payload_digest = ""
+            else:
+                resp.rec_headers.replace_header("WARC-Payload-Digest", payload_digest)
+        else:
+            resp = self._record(
+                "response",
+                ex.url,
+                b"",
+                extra,
+                "application/http; msgtype=response",
+                date=date,
+                record_id=resp_id,
+                http_headers=response_headers,
+                payload=payload,
+            )
         resp_ptr = self._write(resp)
         target = _request_target(ex.url)
         req_headers = StatusAndHeaders(
@@ -229,11 +284,14 @@ class RotatingWarcWriter:
         req_ptr = self._write(req)
         return req_ptr, resp_ptr, payload_digest
 
-    def write_metadata(self, uri: str, fields: dict[str, str], refers_to: str | None = None
-                       ) -> WarcPointer:
-        """A ``metadata`` record of WARC fields (e.g. crawl statistics at the end of a crawl)."""
+    def write_metadata(self, uri: str, fields: dict[str, str] | list[tuple[str, str]],
+                       refers_to: str | None = None) -> WarcPointer:
+        """A ``metadata`` record of WARC fields (e.g. crawl statistics at the end of a crawl);
+        a list of pairs allows a field to repeat (``outlink``)."""
         self._ensure_open()
-        payload = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+        pairs = fields.items() if isinstance(fields, dict) else fields
+        # A field value is one line: a newline would start a bogus field.
+        payload = "".join(f"{k}: {' '.join(str(v).splitlines())}\r\n" for k, v in pairs)
         extra = {"WARC-Concurrent-To": refers_to} if refers_to else {}
         return self._write(
             self._record("metadata", uri, payload.encode("utf-8"), extra,

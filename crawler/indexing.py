@@ -44,7 +44,7 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 def capture_row(
     *, crawl_id: str, portal_id: str, url: str, status: int, headers: list[tuple[str, str]],
     body_length: int, fetched_at: str, payload_digest: str, pointer: WarcPointer,
-    request_record_id: str | None,
+    request_record_id: str | None, warc_type: str = "response", refers_to: str | None = None,
 ) -> dict[str, Any]:
     location = _header(headers, "Location")
     return {
@@ -65,6 +65,8 @@ def capture_row(
         "page_type": None,
         "extract_status": "skipped",
         "extract_reason": None,
+        "warc_type": warc_type,
+        "refers_to": refers_to,
     }
 
 

@@ -3,7 +3,10 @@
 Each ``[[portals]]`` entry has ``id``, ``name``, ``province``, ``district``, ``base_url``,
 ``family``, ``start_urls``, ``allowed_hosts`` and optional ``confirmed`` (false for hosts we
 have not verified), ``notes``, ``allowed_paths``, and a recurring ``schedule`` (cron
-expression) with ``timezone`` (default Asia/Ho_Chi_Minh) and ``mode`` (full|incremental).
+expression) with ``timezone`` (default Asia/Ho_Chi_Minh) and ``mode`` (full|incremental),
+and politeness: ``concurrency`` (requests at once per host), ``delay`` (seconds between them)
+and ``window`` (``"22:00-05:00"``: when the scheduler may start its crawls); these three are
+kept in ``Portal.extra``.
 Loading validates every entry and reports the first mistake
 with the entry and field it is in. The default file is ``portals.toml`` at the project root;
 ``PORTAL_ARCHIVE_REGISTRY`` or ``--registry`` point elsewhere.
@@ -104,6 +107,7 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
                                       entry.get("mode", "full"), where)
         except ScheduleError as exc:
             raise RegistryError(str(exc)) from None
+    _check_politeness(entry, where)
     known = {"id", "name", "base_url", "family", "start_urls", "allowed_hosts", "province",
              "district", "confirmed", "notes", "schedule", "timezone", "mode"}
     extra = {k: v for k, v in entry.items() if k not in known}
@@ -114,6 +118,22 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
         confirmed=bool(entry.get("confirmed", True)), notes=str(entry.get("notes", "")),
         schedule=schedule, extra=extra,
     )
+
+
+def _check_politeness(entry: dict, where: str) -> None:
+    from crawler.scheduling.window import parse_window
+
+    concurrency = entry.get("concurrency", 1)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise RegistryError(f"{where} field 'concurrency': expected a whole number >= 1")
+    delay = entry.get("delay", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+        raise RegistryError(f"{where} field 'delay': expected seconds >= 0")
+    if "window" in entry:
+        try:
+            parse_window(entry["window"])
+        except ValueError as exc:
+            raise RegistryError(f"{where} field 'window': {exc}") from None
 
 
 def load_registry(path: str | os.PathLike | None = None) -> dict[str, Portal]:

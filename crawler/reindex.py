@@ -1,8 +1,9 @@
 """Rebuild the archive database from WARC files alone.
 
-Reads each file's ``warcinfo`` (crawl id, portal, family, start time), every response with its
-request, and the ``crawl-finished`` metadata record, and feeds them through the same functions
-the live crawl uses (``crawler.indexing``), so the rows come out the same. A corrupt or
+Reads each file's ``warcinfo`` (crawl id, portal, family, start time), every response (and
+every revisit, with the payload of the record it refers to) with its request, and the
+``crawl-finished`` metadata record, and feeds them through the same functions the live crawl
+uses (``crawler.indexing``), so the rows come out the same. A corrupt or
 truncated file is reported with its name and offset; the records before the damage are kept.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive import ArchivedRecord, CorruptWarcError, iter_records
+from archive import ArchivedRecord, CorruptWarcError, iter_records, read_record_at
 from archive.exchange import WarcPointer
 from crawler.indexing import analyse_page, capture_row, index_page, should_extract
 from db import ArchiveStore
@@ -37,25 +38,41 @@ class _FileContext:
     family: str = "auto"
 
 
-def _capture_from(record: ArchivedRecord, ctx: _FileContext, request_id: str | None) -> dict:
+def _capture_from(record: ArchivedRecord, ctx: _FileContext, request_id: str | None,
+                  payload: ArchivedRecord) -> dict:
+    revisit = record.rec_type == "revisit"
     return capture_row(
         crawl_id=ctx.crawl_id, portal_id=ctx.portal_id, url=record.target_uri,
         status=record.status or 0, headers=record.http_headers,
-        body_length=len(record.entity), fetched_at=record.date,
+        body_length=len(payload.entity), fetched_at=record.date,
         payload_digest=record.warc_headers.get("WARC-Payload-Digest", ""),
         pointer=WarcPointer(record.filename, record.offset, record.length, record.record_id),
         request_record_id=request_id,
+        warc_type=record.rec_type,
+        refers_to=record.warc_headers.get("WARC-Refers-To") if revisit else None,
     )
 
 
 def reindex(warc_files: Iterable[str | os.PathLike], db_path: str | os.PathLike,
-            progress: Callable[[ReindexReport], None] | None = None) -> ReindexReport:
-    """Index the given WARC files into ``db_path`` (which should be new)."""
+            progress: Callable[[ReindexReport], None] | None = None,
+            only_missing: bool = False) -> ReindexReport:
+    """Index the given WARC files into ``db_path`` (which should be new).
+
+    ``only_missing`` completes an existing database instead (resuming a killed crawl): records
+    whose capture is already indexed are skipped, so nothing is counted twice."""
+    files = sorted(Path(p) for p in warc_files)
     store = ArchiveStore(db_path, batch_size=500)
     report = ReindexReport()
     crawls: dict[str, dict] = {}
+    # Where each response lives, for the revisit records that refer to it.
+    originals: dict[str, tuple[Path, int]] = {}
+    if only_missing and files:
+        for record_id, warc_file, offset in store.conn.execute(
+                "SELECT warc_record_id, warc_file, warc_offset FROM captures "
+                "WHERE refers_to IS NULL"):
+            originals[record_id] = (files[0].parent / warc_file, offset)
     try:
-        for path in sorted(Path(p) for p in warc_files):
+        for path in files:
             report.files += 1
             ctx = _FileContext()
             pending: ArchivedRecord | None = None
@@ -67,13 +84,16 @@ def reindex(warc_files: Iterable[str | os.PathLike], db_path: str | os.PathLike,
                         if (record.rec_type == "request" and record.warc_headers.get(
                                 "WARC-Concurrent-To") == pending.record_id):
                             request_id = record.record_id
-                        _index_response(store, pending, ctx, request_id, report)
+                        _index_response(store, pending, ctx, request_id, report, originals,
+                                        only_missing)
                         pending = None
                         if request_id:
                             continue
                     if record.rec_type == "warcinfo":
                         _start(store, record, ctx, crawls)
-                    elif record.rec_type == "response":
+                    elif record.rec_type in ("response", "revisit"):
+                        if record.rec_type == "response":
+                            originals[record.record_id] = (path, record.offset)
                         pending = record
                     elif record.rec_type == "metadata":
                         fields = record.fields
@@ -85,7 +105,7 @@ def reindex(warc_files: Iterable[str | os.PathLike], db_path: str | os.PathLike,
             except CorruptWarcError as exc:
                 report.errors.append(str(exc))
             if pending is not None:
-                _index_response(store, pending, ctx, None, report)
+                _index_response(store, pending, ctx, None, report, originals, only_missing)
         for crawl_id, info in crawls.items():
             fin = info.get("finished")
             if not fin or not crawl_id:
@@ -121,14 +141,42 @@ def _start(store: ArchiveStore, record: ArchivedRecord, ctx: _FileContext,
                           fields.get("portal-archive-started-at") or record.date, settings)
 
 
+def _payload_record(record: ArchivedRecord, originals: dict[str, tuple[Path, int]],
+                    report: ReindexReport) -> ArchivedRecord:
+    """The record holding the payload: the response itself, or what a revisit refers to."""
+    if record.rec_type != "revisit" or record.warc_headers.get("WARC-Profile", "").endswith(
+            "/server-not-modified"):
+        return record  # a 304 carries no payload: it is its own (empty) payload
+    refers_to = record.warc_headers.get("WARC-Refers-To", "")
+    where = originals.get(refers_to)
+    if where is None:
+        report.errors.append(f"{record.filename}: revisit record at offset {record.offset} "
+                             f"refers to {refers_to or 'nothing'}, not in the given files")
+        return record
+    try:
+        return read_record_at(*where)
+    except CorruptWarcError as exc:
+        report.errors.append(str(exc))
+        return record
+
+
 def _index_response(store: ArchiveStore, record: ArchivedRecord, ctx: _FileContext,
-                    request_id: str | None, report: ReindexReport) -> None:
-    capture = _capture_from(record, ctx, request_id)
+                    request_id: str | None, report: ReindexReport,
+                    originals: dict[str, tuple[Path, int]], only_missing: bool = False) -> None:
+    if only_missing:
+        done = store.conn.execute(
+            "SELECT extract_status FROM captures WHERE warc_record_id = ?", [record.record_id]
+        ).fetchone()
+        if done is not None and (done[0] != "skipped" or not should_extract(
+                record.target_uri, record.status or 0, record.header("Content-Type"))):
+            return
+    payload = _payload_record(record, originals, report)
+    capture = _capture_from(record, ctx, request_id, payload)
     capture_id = store.add_capture(capture)
     report.captures += 1
     if not should_extract(record.target_uri, record.status or 0, capture["content_type"]):
         return
-    page, key, canonical = analyse_page(record.target_uri, record.content,
+    page, key, canonical = analyse_page(record.target_uri, payload.content,
                                         capture["content_type"], ctx.family)
     status = index_page(store, capture_id, ctx.portal_id, record.date, page, key, canonical)
     if status == "failed":

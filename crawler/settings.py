@@ -8,6 +8,12 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   ``ARCHIVE_DB_BATCH``: the SQLite pipeline.
 - ``ARCHIVE_OUT_DIR``: the output directory (``data/``).
 - ``PROGRESS_ENABLED`` (``None``: only when stderr is a terminal), ``PROGRESS_INTERVAL``.
+- ``INCREMENTAL_OVERLAP_PAGES``, ``INCREMENTAL_REVISIT_DAYS``, ``INCREMENTAL_REVISIT_SAMPLE``,
+  ``INCREMENTAL_CONDITIONAL``: incremental crawls (``crawler/incremental.py``).
+- ``CRAWL_DELAY_ENABLED``, ``CRAWL_DELAY_MAX``: robots.txt ``Crawl-delay`` and the registry's
+  per-portal ``concurrency``/``delay``; ``RETRY_AFTER_ENABLED``, ``RETRY_AFTER_MAX``,
+  ``RETRY_AFTER_DEFAULT``: ``Retry-After`` on 429/503 (``crawler/middlewares/``);
+  ``FAILURE_KINDS_ENABLED``: download failures sorted into DNS, TLS, timeout, refused, other.
 
 Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
 per host, and a User-Agent that names the project and a contact URL.
@@ -47,6 +53,11 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # redirects (600) and retries (550), so it sees every response with its wire bytes.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 950,
+    # Between decompression (590) and retries (550): robots.txt bodies arrive decoded, and a
+    # 429/503 holds the host before RetryMiddleware sends the retry.
+    "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 580,
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    "crawler.middlewares.failure_kinds.FailureKindsMiddleware": 570,  # DNS/TLS/... per run
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.sqlite_store.SQLiteStorePipeline": 300,
@@ -66,6 +77,17 @@ ARCHIVE_DB_PATH = None
 ARCHIVE_DB_BATCH = 200
 PROGRESS_ENABLED = None
 PROGRESS_INTERVAL = 1.0
+# Incremental crawls (crawl --mode incremental): see crawler/incremental.py.
+INCREMENTAL_OVERLAP_PAGES = 1
+INCREMENTAL_REVISIT_DAYS = 60
+INCREMENTAL_REVISIT_SAMPLE = 10
+INCREMENTAL_CONDITIONAL = True
+CRAWL_DELAY_ENABLED = True
+CRAWL_DELAY_MAX = 60.0
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_MAX = 120.0
+RETRY_AFTER_DEFAULT = 0.0
+FAILURE_KINDS_ENABLED = True
 
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

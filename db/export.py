@@ -1,8 +1,10 @@
 """Export articles (the ``article_exports`` view) as CSV or JSON Lines, streaming.
 
 CSV is UTF-8 with CRLF line ends; ``bom=True`` adds the UTF-8 byte order mark Excel needs to
-show Vietnamese correctly. Filters: portal(s), ``since``/``until`` on ``published_at``
-(inclusive dates, ``YYYY-MM-DD``).
+show Vietnamese correctly. Filters, the same as Datasette's: portal(s), ``since``/``until`` on
+``published_at`` (inclusive dates, ``YYYY-MM-DD``), category(ies), author(s), and a full-text
+``search`` with or without diacritics (the folded index of migration m004, folded like the
+Datasette search box by :mod:`db.datasette.folding`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
+from db.datasette.folding import fts_query
 from db.errors import DatabaseError
 
 EXPORT_COLUMNS = (
@@ -29,12 +32,20 @@ class BadFilterError(DatabaseError):
 
 
 def export_rows(conn: sqlite3.Connection, portals: Sequence[str] = (), since: str | None = None,
-                until: str | None = None) -> Iterator[dict[str, Any]]:
+                until: str | None = None, *, categories: Sequence[str] = (),
+                authors: Sequence[str] = (), search: str | None = None
+                ) -> Iterator[dict[str, Any]]:
     """Rows of the export, oldest publication first, filtered."""
     where, params = [], []
-    if portals:
-        where.append(f"portal IN ({', '.join('?' * len(portals))})")
-        params.extend(portals)
+    for column, values in (("portal", portals), ("category", categories), ("author", authors)):
+        if values:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if search:
+        where.append("(portal, article_id) IN (SELECT portal_id, article_id FROM articles "
+                     "WHERE id IN (SELECT rowid FROM articles_folded_fts "
+                     "WHERE articles_folded_fts MATCH ?))")
+        params.append(fts_query(search))
     for name, value in (("since", since), ("until", until)):
         if value is not None and not DATE_RE.match(value):
             raise BadFilterError(f"--{name} {value!r}: expected a date like 2022-01-27")
@@ -49,7 +60,10 @@ def export_rows(conn: sqlite3.Connection, portals: Sequence[str] = (), since: st
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY published_at, portal, article_id"
-    cursor = conn.execute(sql, params)
+    try:
+        cursor = conn.execute(sql, params)
+    except sqlite3.OperationalError as exc:  # e.g. a database older than the search index
+        raise DatabaseError(f"export query failed: {exc}") from exc
     for row in cursor:
         yield dict(zip(EXPORT_COLUMNS, row, strict=True))
 

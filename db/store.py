@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from db import changes
 from db.errors import NotAnArchiveError
 from db.schema import migrate
 
@@ -25,6 +26,7 @@ CAPTURE_FIELDS = (
     "crawl_id", "portal_id", "url", "status", "fetched_at", "content_type", "content_length",
     "payload_digest", "redirect_to", "warc_file", "warc_offset", "warc_length",
     "warc_record_id", "request_record_id", "page_type", "extract_status", "extract_reason",
+    "warc_type", "refers_to",  # m006: revisit records (deduplicated payloads)
 )
 
 
@@ -106,6 +108,7 @@ class ArchiveStore:
              "bytes": counts[2] or 0,
              "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str)},
         )
+        changes.record_report(self.conn, crawl_id, stats)  # run report and portal health
         self.commit()
 
     # -- captures ------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class ArchiveStore:
         )
         self._wrote()
         if cur.rowcount:
+            changes.note_capture(self.conn, cur.lastrowid, capture)  # takedowns
             return cur.lastrowid
         return self.capture_id(capture["warc_record_id"])
 
@@ -168,8 +172,12 @@ class ArchiveStore:
                 [portal_id, article_key, canonical_url, captured_at],
             )
             article_pk, versions = cur.lastrowid, 0
+            previous_version = None
         else:
             article_pk, versions = row
+            previous_version = self.conn.execute(
+                "SELECT current_version_id FROM articles WHERE id = ?", [article_pk]
+            ).fetchone()[0]
         version = self.conn.execute(
             "SELECT id FROM article_versions WHERE article = ? AND content_hash = ?",
             [article_pk, chash],
@@ -204,4 +212,6 @@ class ArchiveStore:
             [article_pk, capture_id, version_id, record.get("url"), captured_at,
              record.get("view_count"), record.get("view_count_raw")],
         )
+        changes.note_article(self.conn, article_pk, previous_version, version_id, capture_id,
+                             captured_at, is_new=row is None)
         return article_pk

@@ -3,7 +3,8 @@ hands every archived HTML page to extraction.
 
 Arguments (``-a``): ``portal`` (a registry id) or ``url`` (an ad-hoc site), ``family``
 (registry family by default; ``auto`` detects it per page), ``limit`` (stop after N
-responses), ``registry`` (another registry file), ``portal_id`` (id for an ad-hoc site).
+responses), ``registry`` (another registry file), ``portal_id`` (id for an ad-hoc site),
+``mode`` (``full``, the default, or ``incremental``: see ``crawler.incremental``).
 Navigation only: which links to follow is the family profile's decision, what a page says is
 the extractor's. Links are followed on the portal's allowed hosts (and paths) only.
 """
@@ -20,6 +21,7 @@ from scrapy.http import Response, TextResponse
 
 from archive.exchange import warc_date
 from crawler.errors import PortalArchiveError
+from crawler.incremental import MODES, open_plan
 from crawler.indexing import analyse_page, resolve_family
 from crawler.items import PageItem
 from crawler.registry import adhoc_portal, get_portal
@@ -36,8 +38,13 @@ class PortalSpider(scrapy.Spider):
     def __init__(self, portal: str | None = None, url: str | None = None,
                  family: str | None = None, limit: str | int | None = None,
                  registry: str | None = None, portal_id: str | None = None,
-                 crawl_id: str | None = None, **kwargs: Any) -> None:
+                 crawl_id: str | None = None, mode: str | None = None,
+                 started_at: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.mode = mode or "full"
+        if self.mode not in MODES:
+            raise PortalArchiveError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.incremental = None  # the IncrementalPlan, once start() has read the archive
         if bool(portal) == bool(url):
             raise PortalArchiveError("give exactly one of -a portal=ID or -a url=URL")
         if portal:
@@ -47,7 +54,7 @@ class PortalSpider(scrapy.Spider):
         self.family_name = family or self.portal.family
         now = datetime.now(UTC)
         self.crawl_id = crawl_id or new_crawl_id(self.portal.id, now)
-        self.started_at = warc_date(now)
+        self.started_at = started_at or warc_date(now)  # a resumed crawl keeps its start
         self.finished_at: str | None = None
         self.limit = int(limit) if limit not in (None, "", 0, "0") else None
         self.allowed_domains = list(self.portal.allowed_hosts)
@@ -75,9 +82,13 @@ class PortalSpider(scrapy.Spider):
         return self.finished_at
 
     async def start(self):
+        self.incremental, revisits = open_plan(self, self.mode)
         for url in self.portal.start_urls:
             if self._schedule(url):
                 yield scrapy.Request(url, callback=self.parse)
+        for url, headers in revisits:  # known articles fetched again to see edits, removals
+            if self._schedule(url):
+                yield scrapy.Request(url, headers=headers, callback=self.parse)
 
     def _in_scope(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -111,9 +122,12 @@ class PortalSpider(scrapy.Spider):
 
         family = get_family(resolve_family(record.get("family") or self.family_name,
                                            response.url))
+        links: list[tuple[str, str | None]] = []
         for href in response.xpath("//a/@href").getall():
             href = href.strip()
-            if not href or href in self.judged:
+            # An incremental crawl judges every link of every page: whether a listing page
+            # shows anything new depends on all its links, even those judged elsewhere.
+            if not href or (href in self.judged and self.incremental is None):
                 continue
             if href.startswith(("/", "http:", "https:")):
                 # Base-independent links: the same string means the same URL on every page.
@@ -123,8 +137,14 @@ class PortalSpider(scrapy.Spider):
             url = response.urljoin(href)
             if not self._in_scope(url) or not family.should_follow(url):
                 continue
-            if family.article_id(url):
+            article_id = family.article_id(url)
+            if article_id:
                 # Twins (print views, &title= suffixes, case) collapse to one request.
                 url = family.canonical_url(url)
+            links.append((url, article_id))
+        urls = [url for url, _ in links]
+        if self.incremental is not None:
+            urls = self.incremental.select(response.url, record.get("page_type"), links)
+        for url in urls:
             if self._schedule(url):
                 yield response.follow(url, callback=self.parse)

@@ -99,5 +99,13 @@ def main() -> int:
     return 0
 
 
+def search_section() -> int:
+    """Search latency over generated articles (tests/bench_search.py), after the crawl."""
+    from tests import bench_search
+
+    print()
+    return bench_search.main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main() or search_section())

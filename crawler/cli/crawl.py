@@ -38,11 +38,16 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
 @click.option("--limit", type=click.IntRange(min=1), help="Request at most N pages.")
 @click.option("--id", "portal_id", help="Portal id for an ad-hoc --url crawl.")
 @click.option("--registry", type=click.Path(dir_okay=False), help="Registry file (TOML).")
+@click.option("--mode", type=click.Choice(["full", "incremental"]), default="full",
+              show_default=True, help="incremental: only what is new or changed since the "
+              "last crawl in --out (a full crawl when there is none).")
+@click.option("--resume", is_flag=True, help="Continue the newest unfinished (killed) crawl "
+              "of the portal in --out; nothing already archived is fetched again.")
 @click.option("-s", "settings_", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as scrapy crawl -s does.")
 def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out: str,
           limit: int | None, portal_id: str | None, registry: str | None,
-          settings_: tuple[str, ...]) -> None:
+          settings_: tuple[str, ...], mode: str = "full", resume: bool = False) -> None:
     """Archive PORTAL_ID... (registry ids) or --url URL."""
     if bool(portal_ids) == bool(url):
         raise click.UsageError("give registry portal ids or --url, not both or neither")
@@ -57,11 +62,12 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         for pid in portal_ids:
             args = [sys.executable, "-m", "crawler.cli", "crawl", pid, "--out", out]
             for flag, value in (("--family", family), ("--limit", limit),
-                                ("--registry", registry)):
+                                ("--registry", registry), ("--mode", mode)):
                 if value:
                     args += [flag, str(value)]
             for item in settings_:
                 args += ["-s", item]
+            args += ["--resume"] if resume else []
             if subprocess.call(args) != 0:
                 failed.append(pid)
         if failed:
@@ -71,7 +77,21 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
 
     settings = _scrapy_settings(out, settings_)
     kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
-    kwargs.update(family=family, limit=limit, registry=registry)
+    kwargs.update(family=family, limit=limit, registry=registry, mode=mode)
+    if mode == "incremental":
+        from crawler.incremental import db_path, has_baseline
+
+        pid = portal_id or (portal_ids[0] if portal_ids else None)
+        path = db_path(settings)
+        if pid and not has_baseline(path, pid):
+            click.echo(f"Warning: no earlier crawl of {pid} in {path}: running a full crawl.",
+                       err=True)
+            kwargs["mode"] = "full"
+    if resume:
+        from crawler.resume import apply_resume
+
+        apply_resume(settings, kwargs, portal_id or (portal_ids[0] if portal_ids else
+                                                     adhoc_portal(url, "auto", None).id))
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("portal")
     process.crawl(crawler, **{k: v for k, v in kwargs.items() if v is not None})

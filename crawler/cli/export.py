@@ -23,14 +23,19 @@ def export() -> None:
 @click.option("--portal", "portals_", multiple=True, help="Only this portal (repeatable).")
 @click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
 @click.option("--until", help="Published on or before this date (YYYY-MM-DD).")
+@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
+@click.option("--author", "authors", multiple=True, help="Only this author (repeatable).")
+@click.option("--search", help="Title/body full-text search, with or without diacritics.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
 @click.option("--bom", "--excel", "bom", is_flag=True,
               help="Start the CSV with a UTF-8 BOM so Excel reads Vietnamese correctly.")
 def export_articles(db_path: str, fmt: str, portals_: tuple[str, ...], since: str | None,
-                    until: str | None, output: str | None, bom: bool) -> None:
+                    until: str | None, categories: tuple[str, ...], authors: tuple[str, ...],
+                    search: str | None, output: str | None, bom: bool) -> None:
     """Export articles with their latest capture's counters and WARC pointer."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    rows = export_rows(conn, portals_, since, until)
+    rows = export_rows(conn, portals_, since, until, categories=categories, authors=authors,
+                       search=search)
     first = next(rows, None)  # validate filters before creating the output file
     rows = itertools.chain([first] if first else [], rows)
     if output and sys.stderr.isatty():

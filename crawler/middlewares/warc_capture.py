@@ -4,11 +4,32 @@ It sits at priority 950, nearer the downloader than decompression (590), redirec
 retries (550), so it sees each response once, as it came over the wire (still gzip-encoded),
 including robots.txt, redirects and error statuses. Each response becomes a ``response``
 record with its ``request`` record (``WARC-Concurrent-To``); the pointer to the record is put
-in ``request.meta["warc"]`` and announced with the ``capture_archived`` signal.
+in ``request.meta["warc"]`` and announced with the ``capture_archived`` signal. Each article
+the spider extracts gets a ``metadata`` record (``WARC-Concurrent-To`` its response) with the
+extraction result as JSON and the page's outlinks, Heritrix style (``outlink: URL L a/@href``);
+reindex does not need it (it re-extracts from the response) but a reader of the WARC alone
+sees what the crawler understood of the page.
+
+When a WARC file is complete (rotation or the end of the crawl) its CDXJ index is written to
+``<ARCHIVE_OUT_DIR>/indexes/`` (``WARC_CDXJ_ENABLED``, on by default; a crawl killed before
+that is indexed by ``portal-archive index``).
+
+Deduplication (``WARC_DEDUP_ENABLED``, on by default): a 2xx response whose payload is
+byte-identical to one already archived in this output directory (looked up by payload digest
+in its database, and among this crawl's own records) is written as a ``revisit`` record of the
+identical-payload-digest profile referring to the original; the spider still gets the whole
+response, so extraction is unchanged. A ``304`` answering a conditional request (incremental
+crawls) is a ``revisit`` of the server-not-modified profile, referring to the URL's latest
+full capture when the database knows it.
+
+Resume (``WARC_RESUME``, set by ``crawl --resume``): every URL the crawl archived before it
+was killed is answered from its WARC record (``process_request``), not fetched or written
+again; see ``crawler/resume.py``.
 
 Settings: ``WARC_ENABLED``, ``WARC_DIR``, ``WARC_MAX_SIZE``, ``WARC_OPERATOR``,
-``ARCHIVE_OUT_DIR``. A WARC write error stops the crawl (close reason ``warc_write_error``)
-and is re-raised: an archive must never lose captures silently.
+``WARC_CDXJ_ENABLED``, ``WARC_DEDUP_ENABLED``, ``ARCHIVE_OUT_DIR``, ``ARCHIVE_DB_PATH``. A WARC
+write error stops the crawl (close reason ``warc_write_error``) and is re-raised: an archive
+must never lose captures silently.
 """
 
 from __future__ import annotations
@@ -17,6 +38,7 @@ import json
 import logging
 import platform
 import socket
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +49,7 @@ from scrapy.http import Request, Response
 
 from archive import HttpExchange, RotatingWarcWriter, WarcWriteError
 from archive.exchange import warc_date
+from archive.writer import RevisitTarget
 from crawler.indexing import capture_row, recorded_settings
 from crawler.signals import capture_archived
 
@@ -53,10 +76,17 @@ class WarcCaptureMiddleware:
         self.directory = Path(settings.get("WARC_DIR") or out / "warc")
         self.max_size = settings.getint("WARC_MAX_SIZE")
         self.operator = settings.get("WARC_OPERATOR") or ""
+        self.index_dir = out / "indexes" if settings.getbool("WARC_CDXJ_ENABLED", True) else None
+        self.dedup = settings.getbool("WARC_DEDUP_ENABLED", True)
+        self.db_path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
+        self.digests: dict[str, RevisitTarget] | None = None
+        self.resume = settings.getbool("WARC_RESUME", False)
+        self.archived: dict[str, tuple] = {}
         self.writer: RotatingWarcWriter | None = None
         self.stats = crawler.stats
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
@@ -79,8 +109,26 @@ class WarcCaptureMiddleware:
             "portal-archive-family": spider.family_name,
             "portal-archive-settings": json.dumps(recorded_settings(settings.get)),
         }
-        self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size)
+        self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size,
+                                         on_close=self._index_file)
         spider.warc_writer = self.writer
+        self.digests = self._load_digests()
+        if self.resume and self.db_path.exists():
+            self.archived = self._load_archived(spider.crawl_id)
+
+    def _index_file(self, path: Path) -> None:
+        """CDXJ index of a complete WARC file; a failure is logged, never fatal (the index
+        can always be rebuilt from the file)."""
+        if self.index_dir is None:
+            return
+        from archive.cdxj import write_cdxj
+
+        try:
+            write_cdxj(path, self.index_dir)
+            self.stats.inc_value("warc/cdxj_written")
+        except Exception as exc:  # noqa: BLE001
+            logger.error("could not index %s: %s", path, exc)
+            self.stats.inc_value("warc/cdxj_errors")
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.writer is None:
@@ -100,8 +148,134 @@ class WarcCaptureMiddleware:
         finally:
             self.writer.close()
 
+    def item_scraped(self, item, response: Response, spider) -> None:
+        """Write the ``metadata`` record of an extracted article next to its response."""
+        record = getattr(item, "record", None) or {}
+        pointer = response.meta.get("warc") if response is not None else None
+        if self.writer is None or pointer is None or record.get("page_type") != "article":
+            return
+        if response.meta.get("warc_from_archive"):
+            return  # resumed: its metadata record was written (or lost) by the killed run
+        fields = {
+            "portal-archive-event": "article-extracted",
+            "portal-archive-crawl-id": spider.crawl_id,
+            "portal-archive-article-key": item.article_key or "",
+            "portal-archive-extraction": json.dumps(record, ensure_ascii=False,
+                                                    sort_keys=True, default=str),
+        }
+        lines = list(fields.items())
+        lines += [("outlink", f"{url} L a/@href") for url in _outlinks(response)]
+        try:
+            meta = self.writer.write_metadata(response.url, lines,
+                                              refers_to=pointer.record_id)
+        except WarcWriteError as exc:
+            logger.critical("%s", exc)
+            self.stats.inc_value("warc/write_errors")
+            self.crawler.engine.close_spider(spider, "warc_write_error")
+            return
+        self.stats.inc_value("warc/records_written")
+        self.stats.inc_value("warc/metadata_records")
+        self.stats.inc_value("warc/bytes_written", meta.length)
+
+    def _load_digests(self) -> dict[str, RevisitTarget] | None:
+        """Payload digests already archived in this output directory (its database): the
+        originals a revisit record may refer to."""
+        if not self.dedup:
+            return None
+        digests: dict[str, RevisitTarget] = {}
+        if not self.db_path.exists():
+            return digests
+        conn = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT payload_digest, warc_record_id, url, fetched_at FROM captures "
+                "WHERE refers_to IS NULL AND status BETWEEN 200 AND 299 "
+                "AND content_length > 0 ORDER BY id")
+            for digest, record_id, url, fetched_at in rows:
+                digests.setdefault(digest, RevisitTarget(record_id, url, fetched_at))
+        except sqlite3.OperationalError:  # an archive from before revisits (m006)
+            pass
+        finally:
+            conn.close()
+        return digests
+
+    def _not_modified(self, request: Request, exchange: HttpExchange) -> RevisitTarget:
+        """The revisit target of a 304 answering a conditional request: the URL's latest
+        full capture in the archive, when known."""
+        row = None
+        if self.db_path.exists():
+            conn = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                row = conn.execute(
+                    "SELECT warc_record_id, fetched_at FROM captures WHERE url = ? AND "
+                    "status BETWEEN 200 AND 299 AND refers_to IS NULL ORDER BY fetched_at DESC "
+                    "LIMIT 1",
+                    [exchange.url]).fetchone()
+            except sqlite3.OperationalError:
+                row = None
+            finally:
+                conn.close()
+        self.stats.inc_value("warc/revisits_not_modified")
+        return RevisitTarget(row[0] if row else "", exchange.url, row[1] if row else "",
+                             not_modified=True)
+
+    def _dedup(self, exchange: HttpExchange, status: int) -> RevisitTarget | None:
+        """The earlier record holding this response's exact payload, if any."""
+        if self.digests is None or not 200 <= status < 300 or not exchange.body:
+            return None
+        original = self.digests.get(self.writer.payload_digest(exchange))
+        if original is not None:
+            self.stats.inc_value("warc/revisits")
+            self.stats.inc_value("warc/revisit_bytes_saved", len(exchange.body))
+        return original
+
+    # -- resuming a killed crawl (see crawler/resume.py) -----------------------------------
+    def _load_archived(self, crawl_id: str) -> dict[str, tuple]:
+        """URL -> (file, offset, record id, fetched_at, payload file, payload offset) of what
+        this crawl archived before it was killed."""
+        conn = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT c.url, c.warc_file, c.warc_offset, c.warc_record_id, c.fetched_at, "
+                "coalesce(o.warc_file, c.warc_file), coalesce(o.warc_offset, c.warc_offset) "
+                "FROM captures c LEFT JOIN captures o ON o.warc_record_id = c.refers_to "
+                "AND c.status BETWEEN 200 AND 299 "  # a 304 revisit replays as itself
+                "WHERE c.crawl_id = ? ORDER BY c.id", [crawl_id]).fetchall()
+        finally:
+            conn.close()
+        return {row[0]: row[1:] for row in rows}
+
+    def process_request(self, request: Request) -> Response | None:
+        """On resume, answer a URL this crawl already archived from its WARC record."""
+        entry = self.archived.get(request.url) if request.method == "GET" else None
+        if entry is None:
+            return None
+        from scrapy.http import Headers
+        from scrapy.responsetypes import responsetypes
+
+        from archive import WarcPointer, read_record_at
+
+        warc_file, offset, record_id, fetched_at, payload_file, payload_offset = entry
+        record = read_record_at(self.directory / warc_file, offset)
+        payload = (record if (payload_file, payload_offset) == (warc_file, offset)
+                   else read_record_at(self.directory / payload_file, payload_offset))
+        # The stored entity is de-chunked: drop the framing header that no longer applies.
+        headers = Headers([(k, v) for k, v in record.http_headers
+                           if k.lower() != "transfer-encoding"])
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=payload.entity)
+        request.meta["warc_replayed"] = (
+            WarcPointer(warc_file, offset, record.length, record_id), fetched_at)
+        self.stats.inc_value("warc/resumed_from_archive")
+        return cls(url=request.url, status=record.status or 200, headers=headers,
+                   body=payload.entity, request=request, protocol=record.http_protocol)
+
     def process_response(self, request: Request, response: Response) -> Response:
         if self.writer is None:
+            return response
+        replayed = request.meta.pop("warc_replayed", None)
+        if replayed is not None:
+            request.meta["warc"], request.meta["warc_fetched_at"] = replayed
+            request.meta["warc_from_archive"] = True
             return response
         fetched_at = datetime.now(UTC)
         request_headers = [(_text(k), _text(v)) for k, vs in request.headers.items() for v in vs]
@@ -124,8 +298,14 @@ class WarcCaptureMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             fetched_at=fetched_at,
         )
+        conditional = (request.headers.get("If-None-Match")
+                       or request.headers.get("If-Modified-Since"))
+        if response.status == 304 and conditional:
+            revisit_of: RevisitTarget | None = self._not_modified(request, exchange)
+        else:
+            revisit_of = self._dedup(exchange, response.status)
         try:
-            req_ptr, resp_ptr, digest = self.writer.write_exchange(exchange)
+            req_ptr, resp_ptr, digest = self.writer.write_exchange(exchange, revisit_of)
         except WarcWriteError as exc:
             logger.critical("%s", exc)
             self.stats.inc_value("warc/write_errors")
@@ -144,13 +324,34 @@ class WarcCaptureMiddleware:
             payload_digest=digest,
             pointer=resp_ptr,
             request_record_id=req_ptr.record_id,
+            warc_type="revisit" if revisit_of else "response",
+            refers_to=(revisit_of.record_id or None) if revisit_of else None,
         )
+        if revisit_of is None and self.digests is not None and 200 <= response.status < 300:
+            self.digests.setdefault(digest, RevisitTarget(resp_ptr.record_id, response.url,
+                                                          capture["fetched_at"]))
         request.meta["warc"] = resp_ptr
         request.meta["warc_fetched_at"] = capture["fetched_at"]
         self.crawler.signals.send_catch_log(
             capture_archived, capture=capture, spider=self.crawler.spider
         )
         return response
+
+
+def _outlinks(response: Response) -> list[str]:
+    """Absolute http(s) targets of the page's links, in page order, each once."""
+    from scrapy.http import TextResponse
+
+    if not isinstance(response, TextResponse):
+        return []
+    seen: dict[str, None] = {}
+    for href in response.xpath("//a/@href").getall():
+        href = href.strip()
+        if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            url = response.urljoin(href)
+            if url.startswith(("http://", "https://")) and " " not in url:
+                seen.setdefault(url, None)
+    return list(seen)
 
 
 def _reason(status: int) -> str:

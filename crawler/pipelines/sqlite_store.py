@@ -80,6 +80,9 @@ class SQLiteStorePipeline:
         assert self.store is not None
         adapter = ItemAdapter(item)
         capture_id = self.store.capture_id(adapter["warc_record_id"])
+        if self.store.conn.execute("SELECT extract_status FROM captures WHERE id = ?",
+                                   [capture_id]).fetchone()[0] != "skipped":
+            return item  # a resumed crawl met a page already indexed (crawler/resume.py)
         status = index_page(
             self.store, capture_id, self.crawler.spider.portal.id, adapter["captured_at"],
             adapter["record"], adapter["article_key"], adapter["canonical_url"],

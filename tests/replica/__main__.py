@@ -2,6 +2,11 @@
 
     python -m tests.replica --port 0 --articles 240 [--seed 1] [--chrome-kb 60]
                             [--portal binhlieu] [--gzip/--no-gzip] [--dump DIR]
+                            [--family qnp|tandan|liferay|nukeviet|lacviet] [--day N]
+
+``--family`` picks the CMS family of the replica (default ``qnp``, the Bình Liêu portal; the
+others live in ``tests/replica/families/``; ``--chrome-kb`` and ``--portal`` are QNP's).
+``--day 2`` serves the QNP site a day later: 5 new articles, 2 edited, 1 removed, 1 re-dated.
 
 When serving, the first line on stdout is `REPLICA http://127.0.0.1:<port>/`; SIGTERM or SIGINT
 stops the server and the process exits with status 0.
@@ -14,6 +19,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .families import FAMILY_NAMES, make_site
 from .model import PORTALS
 from .server import HOST, make_server
 from .site import ReplicaSite
@@ -36,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dump", metavar="DIR", type=Path,
                         help="write the site as static files (wget-style names) and exit")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--hostile", action="store_true",
+                        help="add the hostile article (nid 99666, listed in Cat=84)")
+    parser.add_argument("--family", choices=FAMILY_NAMES, default="qnp",
+                        help="CMS family of the replica site (default qnp)")
+    parser.add_argument("--day", type=int, default=1,
+                        help="the replica's clock: 2 adds, edits, removes, re-dates (QNP)")
     args = parser.parse_args(argv)
     if args.host != HOST:
         parser.error(f"--host must be {HOST}: the replica never listens beyond loopback")
@@ -62,8 +74,13 @@ def _stop(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    site = ReplicaSite(articles=args.articles, seed=args.seed, chrome_kb=args.chrome_kb,
-                       portal=args.portal, gzip=args.gzip, cache_size=args.cache_size)
+    if args.family == "qnp":
+        site = ReplicaSite(articles=args.articles, seed=args.seed, chrome_kb=args.chrome_kb,
+                           portal=args.portal, gzip=args.gzip, cache_size=args.cache_size,
+                           day=args.day, hostile=args.hostile)
+    else:
+        site = make_site(args.family, articles=args.articles, seed=args.seed, gzip=args.gzip,
+                         cache_size=args.cache_size)
     if args.dump:
         count = dump(site, args.dump)
         print(f"DUMPED {count} files to {args.dump}", flush=True)

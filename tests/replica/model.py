@@ -8,7 +8,7 @@ articles starts fast and any article renders the same bytes whatever was rendere
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from . import text
@@ -19,6 +19,7 @@ NO_TITLE_NID = 99001  # category 86: no title, no date line; extraction must fai
 MOVED_NID = 99301  # 301 to a real article
 MISSING_NID = 99404  # linked from a listing, answers 404
 RESERVED_NIDS = frozenset({FOUNDING_NID, NO_TITLE_NID, MOVED_NID, MISSING_NID})
+HOSTILE_NID = 99666  # opt-in (--hostile): body with <script>, onerror=, javascript:
 FIRST_DAY = datetime(2019, 1, 1, tzinfo=VN_TZ)
 DAYS = (datetime(2025, 1, 1, tzinfo=VN_TZ) - FIRST_DAY).days  # 2019-2024 inclusive
 
@@ -206,3 +207,69 @@ def generate_articles(count: int, seed: int, portal: Portal) -> list[Article]:
     if before == count:
         articles.append(founding)
     return articles
+
+
+# -- the replica's clock (day 2: what an incremental crawl must find) ----------------------
+NEW_PER_DAY = 5
+_NEW_CATEGORIES = (82, 83, 84, 82, 87)
+EDIT_NOTE = "Bài viết được cập nhật, bổ sung thông tin theo đề nghị của cơ quan chủ quản."
+
+
+@dataclass(frozen=True)
+class DayChanges:
+    """Ground truth of what changed since day 1 (nids); empty on day 1."""
+
+    day: int = 1
+    new: tuple[int, ...] = ()
+    edited: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+    redated: tuple[int, ...] = ()
+
+
+def advance_day(articles: list[Article], seed: int, portal: Portal, day: int
+                ) -> tuple[list[Article], DayChanges]:
+    """The site on `day` (>= 2): 5 new articles (newest), 2 edited bodies, 1 removed, 1 re-dated.
+
+    Changes touch the newest day-1 articles (editors fix what they just published) outside
+    category 82, whose newest items also sit in the chrome's featured widget.
+    """
+    if day < 2:
+        return articles, DayChanges()
+    pool = [a for a in reversed(articles) if a.nid not in RESERVED_NIDS and a.category != 82]
+    edited, redated, removed = (pool[0], pool[2]), pool[1], pool[3]
+    changed: dict[int, Article | None] = {removed.nid: None}
+    for art in edited:
+        blocks = list(art.blocks)
+        first = next(i for i, (kind, _) in enumerate(blocks) if kind == "p")
+        blocks[first] = ("p", f"{blocks[first][1]} {EDIT_NOTE}")
+        changed[art.nid] = replace(art, fixed=(art.summary, tuple(blocks)))
+    # Same nid, the date line one day earlier; summary and body kept as they were.
+    earlier = (redated.published_at - timedelta(days=1)).strftime("%d/%m/%Y %H:%M")
+    changed[redated.nid] = replace(redated, published=earlier,
+                                   fixed=(redated.summary, redated.blocks))
+    result = [changed.get(a.nid, a) for a in articles]
+    result = [a for a in result if a is not None]
+    newest = max(articles, key=lambda a: a.published_at)
+    nid = max(a.nid for a in articles if a.nid not in RESERVED_NIDS)
+    rng = random.Random(f"replica:{seed}:{portal.key}:day{day}")
+    new: list[int] = []
+    for i, cat in enumerate(_NEW_CATEGORIES[:NEW_PER_DAY]):
+        nid += 1
+        while nid in RESERVED_NIDS:
+            nid += 1
+        when = newest.published_at + timedelta(days=day - 1, hours=i + 1)
+        title = draw_topic(seed, portal, nid, cat, when)[0]
+        result.append(Article(nid, title, when.strftime("%d/%m/%Y %H:%M"),
+                              rng.choice(text.AUTHORS), cat, "nfc", portal, seed))
+        new.append(nid)
+    return result, DayChanges(day, tuple(new), tuple(a.nid for a in edited), (removed.nid,),
+                              (redated.nid,))
+
+
+def hostile_article(portal: Portal) -> Article:
+    """The opt-in hostile article (category 84): an ordinary page whose body also carries a
+    ``<script>``, an ``onerror=`` handler and ``javascript:`` links (pages.HOSTILE_HTML)."""
+    return Article(HOSTILE_NID, "Kiểm tra hiển thị an toàn nội dung bài viết", "15/03/2023 08:30",
+                   "Ban biên tập", 84, "nfc", portal, 0,
+                   fixed=("Bài viết thử nghiệm có mã độc nhúng trong nội dung.",
+                          (("p", "Nội dung bài viết có đoạn mã không được phép chạy."),)))

@@ -148,3 +148,20 @@ def etag_of(content: bytes, fixed: bool) -> str:
     # Volatile counters change the bytes on every hit, so those pages get a weak ETag.
     tag = f"{zlib.crc32(content):08x}"
     return f'"{tag}:0"' if fixed else f'W/"{tag}"'
+
+
+# The hostile article's extra body markup: each payload marks the top window if it ever runs.
+HOSTILE_HTML = (
+    "<p><script>window.top.__pwned = 'script';</script>Đoạn văn có mã script.</p>\r\n"
+    '<p><img src="/x-missing.jpg" onerror="window.top.__pwned = \'onerror\'" alt="" />'
+    "Ảnh có onerror.</p>\r\n"
+    '<p><a href="javascript:window.top.__pwned = \'link\'">Liên kết javascript</a> '
+    '<a href="JaVaScRiPt:alert(1)" onclick="window.top.__pwned = \'onclick\'">Xem thêm</a>'
+    "</p>\r\n"
+    "<style>body{display:none}</style>\r\n")
+
+
+def hostile_body(article: Article, older: list[Article]) -> str:
+    """article_body with HOSTILE_HTML at the top of the news content (opt-in special page)."""
+    marker = '<div class="news-content ms-rtestate-field">\r\n'
+    return article_body(article, older).replace(marker, marker + HOSTILE_HTML, 1)

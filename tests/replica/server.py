@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .site import ReplicaSite, Response
 
 HOST = "127.0.0.1"
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found",
-            405: "Method Not Allowed"}
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+            404: "Not Found", 405: "Method Not Allowed"}
 _date_cache: tuple[int, str] = (0, "")
 
 
@@ -79,6 +79,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         site = self.server.site
         response: Response = site.resolve(self.path)
+        if response.status == 200 and not_modified(self.headers, response):
+            headers = [("Last-Modified", response.last_modified)]
+            if response.etag:
+                headers.append(("ETag", response.etag))
+            self._send(304, headers, b"", head=True)
+            return
         accepts = self.headers.get("Accept-Encoding", "")
         gzip = site.gzip and response.compressible and "gzip" in accepts.lower()
         body = response.body(site.next_hit(), gzip)
@@ -114,6 +120,27 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         # Silent by default: per-request logging to stderr would dominate a benchmark.
         if self.server.verbose:
             sys.stderr.write(f"{self.address_string()} - {fmt % args}\n")
+
+
+def not_modified(headers: object, response: Response) -> bool:
+    """Conditional GET (RFC 9110 13.2.2): If-None-Match (weak comparison) wins over
+    If-Modified-Since, which is compared as a date."""
+    from email.utils import parsedate_to_datetime
+
+    match = headers.get("If-None-Match")  # type: ignore[attr-defined]
+    if match is not None:
+        if not response.etag:
+            return False
+        ours = response.etag.removeprefix("W/")
+        return match.strip() == "*" or ours in (t.strip().removeprefix("W/")
+                                                 for t in match.split(","))
+    since = headers.get("If-Modified-Since")  # type: ignore[attr-defined]
+    if since is None:
+        return False
+    try:
+        return parsedate_to_datetime(response.last_modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def make_server(site: ReplicaSite, port: int = 0, verbose: bool = False) -> ReplicaServer:

@@ -64,18 +64,29 @@ class ReplicaSite:
     """A deterministic QNP (SharePoint) district portal; see the package docstring."""
 
     def __init__(self, articles: int = 240, seed: int = 1, chrome_kb: int = 60,
-                 portal: str = "binhlieu", gzip: bool = True, cache_size: int = 1024):
+                 portal: str = "binhlieu", gzip: bool = True, cache_size: int = 1024,
+                 day: int = 1, hostile: bool = False):
         if articles < len(CATEGORIES):
             raise ValueError(f"need at least {len(CATEGORIES)} articles, one per category")
         if portal not in model.PORTALS:
             raise ValueError(f"unknown portal {portal!r}; known: {', '.join(model.PORTALS)}")
         self.portal = model.PORTALS[portal]
         self.seed, self.chrome_kb, self.gzip = seed, chrome_kb, gzip
-        self.articles: list[Article] = model.generate_articles(articles, seed, self.portal)
+        day1 = model.generate_articles(articles, seed, self.portal)
+        # The clock: day 1 is the site as generated; day 2 adds, edits, removes and re-dates
+        # (model.advance_day); `day_changes` is the ground truth an incremental crawl must find.
+        self.day = day
+        self.articles: list[Article]
+        self.articles, self.day_changes = model.advance_day(day1, seed, self.portal, day)
+        # An edited page says so in Last-Modified, so If-Modified-Since alone sees the edit.
+        self._modified = {nid: http_date(max(a.published_at for a in self.articles))
+                          for nid in self.day_changes.edited}
         self.founding_nid = model.FOUNDING_NID
         self.no_title_nid = model.NO_TITLE_NID
         self.missing_nid = model.MISSING_NID
         self.moved_nid = model.MOVED_NID
+        # Opt-in: one article whose body carries script, onerror= and javascript: links.
+        self.hostile = model.hostile_article(self.portal) if hostile else None
         self.by_nid = {a.nid: a for a in self.articles}
         self.newest = self.articles[::-1]
         self.by_category: dict[int, list[Article]] = {cid: [] for cid in CATEGORIES}
@@ -86,7 +97,9 @@ class ReplicaSite:
             items.append(article)
         # The legacy URL points at the oldest economy article (there is always one).
         self.moved_target: int = self.by_category[83][-1].nid
-        self.chrome = Chrome(self.portal, self.by_category[82][:5], seed, chrome_kb)
+        # The featured widget is curated by hand: it keeps day 1's picks.
+        featured = [a for a in reversed(day1) if a.category == 82][:5]
+        self.chrome = Chrome(self.portal, featured, seed, chrome_kb)
         self._hits = itertools.count(1)
         self._static: dict[str, Response] = {}
         self._build = functools.lru_cache(maxsize=cache_size)(self._build_uncached)
@@ -112,7 +125,8 @@ class ReplicaSite:
             nid = _int(params.get("nid"))
             if nid == self.moved_nid:
                 return self._redirect(301, f"/Trang/ChiTietTinTuc.aspx?nid={self.moved_target}")
-            if nid in self.by_nid or nid == self.no_title_nid:
+            if nid in self.by_nid or nid == self.no_title_nid or (
+                    self.hostile is not None and nid == self.hostile.nid):
                 return self._build("article", nid, 0)
         elif path == "/trang/tin-tuc-su-kien.aspx":
             cat = _int(params.get("cat", "82"))
@@ -184,13 +198,16 @@ class ReplicaSite:
         if nid == self.no_title_nid:
             return self._page(self.portal.site_name, action, pages.untitled_body(nid),
                               EPOCH_MODIFIED)
+        if self.hostile is not None and nid == self.hostile.nid:
+            return self._page(f"{self.hostile.title} - {self.portal.site_name}", action,
+                              pages.hostile_body(self.hostile, []), EPOCH_MODIFIED)
         article = self.by_nid[nid]
         position = self._position[nid]
         older = self.by_category[article.category][position + 1: position + 6]
         counters = FOUNDING_COUNTERS if nid == self.founding_nid else None
         return self._page(f"{article.title} - {self.portal.site_name}", action,
                           pages.article_body(article, older),
-                          http_date(article.published_at), counters)
+                          self._modified.get(nid) or http_date(article.published_at), counters)
 
     def _listing(self, cat: int, page: int) -> Response:
         items = self.by_category[cat][(page - 1) * pages.PAGE_SIZE: page * pages.PAGE_SIZE]
@@ -201,6 +218,8 @@ class ReplicaSite:
             target = self.by_nid[self.moved_target]
             pinned = pages.news_item(f"/Trang/ChiTietTinTuc.aspx?nid={self.moved_nid}",
                                      pages.title_html(target), target.date, "", target.thumbnail)
+        elif page == 1 and cat == 84 and self.hostile is not None:
+            pinned = pages.article_item(self.hostile, self.hostile.url)
         elif page == 1 and cat == 86:
             thumb = "/PublishingImages/TinTuc/thongbao.jpg"
             pinned = (pages.news_item(f"/Trang/ChiTietTinTuc.aspx?nid={self.no_title_nid}",

@@ -1,0 +1,49 @@
+"""Vietnamese query folding for the ``articles_folded_fts`` index (migration m004).
+
+The index holds title and body with ``đ``→``d``; its tokenizer (``unicode61 remove_diacritics
+2``) folds case, tones and vowel marks. :func:`fts_query` turns what a person typed into a safe
+FTS5 expression folded the same way: NFC first (NFD typing works), ``đ``→``d``, every term
+quoted (FTS operators, stray quotes and parentheses are searched as words, never a syntax
+error), at most ``MAX_TERMS`` terms so a 10,000-character paste stays a cheap query.
+:func:`exact_words` counts the query's words present with exactly the typed diacritics, for
+ranking. Used by the Datasette plugin ``plugins/vn_search.py`` and by ``db/export.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_TERMS = 32
+MAX_CHARS = 2000
+_BITS = re.compile(r'\s+|(".*?")')
+_WORDS = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """NFC text with đ/Đ as d/D (what the index holds before the tokenizer's own folding)."""
+    return unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
+
+
+def fts_query(query: str | None) -> str:
+    """A safe FTS5 expression for a typed query: folded terms, each quoted, ANDed."""
+    query = fold(query or "")[:MAX_CHARS]
+    if query.count('"') % 2:
+        query += '"'
+    terms = []
+    for bit in _BITS.split(query):
+        if not bit or bit == '""':
+            continue
+        inner = bit[1:-1] if bit.startswith('"') and bit.endswith('"') else bit
+        terms.append('"' + inner.replace('"', '""') + '"')
+    # '""' matches nothing instead of failing: an empty or all-quotes query finds no rows.
+    return " ".join(terms[:MAX_TERMS]) or '""'
+
+
+def exact_words(query: str | None, text: str | None) -> int:
+    """Count of the query's words found in ``text`` with the same letters and diacritics."""
+    if not query or not text:
+        return 0
+    wanted = set(_WORDS.findall(unicodedata.normalize("NFC", query).casefold()[:MAX_CHARS]))
+    have = set(_WORDS.findall(unicodedata.normalize("NFC", text).casefold()))
+    return len(wanted & have)
