@@ -90,7 +90,8 @@ def seal(path: Path) -> str | None:
 
 
 def prepare_resume(out_dir: str | os.PathLike, portal_id: str,
-                   db_path: str | os.PathLike | None = None) -> ResumePlan:
+                   db_path: str | os.PathLike | None = None,
+                   warc_dir: str | os.PathLike | None = None) -> ResumePlan:
     """Make the archive in ``out_dir`` consistent and say which crawl to continue."""
     out = Path(out_dir)
     db = Path(db_path) if db_path else out / "archive.db"
@@ -108,7 +109,7 @@ def prepare_resume(out_dir: str | os.PathLike, portal_id: str,
         raise NothingToResumeError(f"nothing to resume: no unfinished crawl of {portal_id} "
                                    f"in {db}")
     plan = ResumePlan(crawl_id=row[0], started_at=row[1])
-    plan.files = crawl_warcs(out / "warc", plan.crawl_id)
+    plan.files = crawl_warcs(Path(warc_dir) if warc_dir else out / "warc", plan.crawl_id)
     for path in plan.files:
         note = seal(path)
         if note:
@@ -127,7 +128,8 @@ def apply_resume(settings, spider_kwargs: dict, portal_id: str) -> ResumePlan:
     import click
 
     out = Path(settings.get("ARCHIVE_OUT_DIR") or "data")
-    plan = prepare_resume(out, portal_id, settings.get("ARCHIVE_DB_PATH"))
+    plan = prepare_resume(out, portal_id, settings.get("ARCHIVE_DB_PATH"),
+                          settings.get("WARC_DIR"))
     for note in plan.sealed + plan.problems:
         click.echo(f"resume: {note}", err=True)
     click.echo(f"resume: continuing crawl {plan.crawl_id} ({len(plan.files)} WARC files, "

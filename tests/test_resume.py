@@ -87,6 +87,9 @@ def test_every_article_archived_exactly_once(resumed):
     warcs = sorted((resumed["out"] / "warc").glob("*.warc.gz"))
     assert len(warcs) >= 3  # one file per run: a resumed run never appends to a killed file
     records = [r for w in warcs for r in iter_records(w)]
+    resumed_files = [r for r in records if r.rec_type == "warcinfo"
+                     and "portal-archive-resumed-at" in r.fields]
+    assert len(resumed_files) == 2  # the two --resume runs say so in their warcinfo
     fetched = [r.target_uri for r in records if r.rec_type in ("response", "revisit")]
     assert len(fetched) == len(set(fetched)), "a URL was archived twice"
     articles = db.execute("SELECT article_id, (SELECT count(*) FROM article_captures ac "

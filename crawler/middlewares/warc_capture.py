@@ -109,6 +109,8 @@ class WarcCaptureMiddleware:
             "portal-archive-family": spider.family_name,
             "portal-archive-settings": json.dumps(recorded_settings(settings.get)),
         }
+        if self.resume:  # this file continues a crawl that was killed
+            info["portal-archive-resumed-at"] = warc_date(datetime.now(UTC))
         self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size,
                                          on_close=self._index_file)
         spider.warc_writer = self.writer
