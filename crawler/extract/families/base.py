@@ -122,6 +122,20 @@ class Family:
         stripped = (url or "").strip()
         return bool(stripped) and not stripped.startswith("#") and is_web_url(stripped)
 
+    def follows_navigation(self, url: str, no_follow: re.Pattern[str],
+                           skip_print: bool = False) -> bool:
+        """The rule of families that follow navigation only: articles, listings and home
+        pages, not attachments, not paths matching ``no_follow`` (feedback, search, admin),
+        and with ``skip_print`` not the ``?print=`` twin of an article already followed."""
+        if not url or not is_web_url(url) or url.strip().startswith("#"):
+            return False
+        path = split(url).path
+        if no_follow.search(path) or ATTACHMENT_EXT.search(path):
+            return False
+        if skip_print and query_param(url, "print") is not None:
+            return False
+        return bool(self.article_id(url) or self.is_listing(url) or self.is_home(url))
+
     def extract(self, page: Any) -> StepResult:
         """The profile step; the base family has no profile."""
         return StepResult(self.name)

@@ -22,7 +22,7 @@ from ..dates import find_date
 from ..page import text_of
 from ..step import StepResult
 from ._markup import marked, own_lines
-from .base import ATTACHMENT_EXT, Family, bare_host, fill_body, is_web_url, query_param, split
+from .base import Family, bare_host, fill_body, query_param, split
 
 _ARTICLE = re.compile(r"^(?P<site>(?:/[^/]+)*?)/lists/posts/post\.aspx$", re.I)
 _LISTING = re.compile(r"^(?:/[^/]+)*?/lists/posts/(?:allposts|category|date)\.aspx$", re.I)
@@ -73,14 +73,7 @@ class LacvietFamily(Family):
         return f"{bare_host(split(url).netloc)}/posts/{aid}" if aid else super().identity(url)
 
     def should_follow(self, url: str) -> bool:
-        if not url or not is_web_url(url) or url.strip().startswith("#"):
-            return False
-        path = split(url).path
-        if _NO_FOLLOW.search(path) or ATTACHMENT_EXT.search(path):
-            return False
-        if query_param(url, "print") is not None:
-            return False
-        return bool(self.article_id(url) or self.is_listing(url) or self.is_home(url))
+        return self.follows_navigation(url, _NO_FOLLOW, skip_print=True)
 
     # -- profile -----------------------------------------------------------------------
 

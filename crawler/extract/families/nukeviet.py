@@ -26,7 +26,7 @@ from ..dates import find_date, parse_date
 from ..page import text_of
 from ..step import StepResult
 from ._markup import lines_after, marked, own_lines
-from .base import ATTACHMENT_EXT, Family, bare_host, fill_body, is_web_url, split
+from .base import Family, bare_host, fill_body, split
 
 _ARTICLE = re.compile(r"^(?P<lang>/[a-z]{2})?/(?P<mod>news|tin-tuc)/(?:(?P<twin>print|savefile)/)?"
                       r"(?P<rest>(?:[^/]+/)*[^/]*?-(?P<id>\d+)\.html?)$", re.I)
@@ -71,12 +71,7 @@ class NukevietFamily(Family):
         return f"{bare_host(split(url).netloc)}/news/{aid}" if aid else super().identity(url)
 
     def should_follow(self, url: str) -> bool:
-        if not url or not is_web_url(url) or url.strip().startswith("#"):
-            return False
-        path = split(url).path
-        if _NO_FOLLOW.search(path) or ATTACHMENT_EXT.search(path):
-            return False
-        return bool(self.article_id(url) or self.is_listing(url) or self.is_home(url))
+        return self.follows_navigation(url, _NO_FOLLOW)
 
     # -- profile -----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from ..dates import find_date
 from ..lines import HEADINGS, Line, linearize
 from ..page import text_of
 from ..step import StepResult
-from .base import ATTACHMENT_EXT, Family, bare_host, fill_body, is_web_url, query_param, split
+from .base import Family, bare_host, fill_body, query_param, split
 
 _ARTICLE_PATH = re.compile(r"^(?P<site>/(?:so|donvi)/[^/]+)?/trang/chitiettintuc\.aspx$", re.I)
 _HOME_PATH = re.compile(r"^(?P<site>/(?:so|donvi)/[^/]+)?/?(?:trang/default\.aspx)?$", re.I)
@@ -107,12 +107,7 @@ class QnpFamily(Family):
         return f"{scheme}://{host}{_site_prefix(site)}/Trang/ChiTietTinTuc.aspx?nid={nid}"
 
     def should_follow(self, url: str) -> bool:
-        if not url or not is_web_url(url) or url.strip().startswith("#"):
-            return False
-        path = split(url).path
-        if _NO_FOLLOW.search(path) or ATTACHMENT_EXT.search(path):
-            return False
-        return bool(self.article_id(url) or self.is_listing(url) or self.is_home(url))
+        return self.follows_navigation(url, _NO_FOLLOW)
 
     # -- profile -----------------------------------------------------------------------
 

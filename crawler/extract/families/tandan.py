@@ -27,7 +27,7 @@ from ..lines import HEADINGS
 from ..page import text_of
 from ..step import StepResult
 from ._markup import marked, own_lines
-from .base import ATTACHMENT_EXT, Family, bare_host, fill_body, is_web_url, query_param, split
+from .base import Family, bare_host, fill_body, query_param, split
 
 _ARTICLE = re.compile(r"^(?P<site>(?:/[^/]+)*?)/portal/pages/(?P<day>\d{4}-\d{1,2}-\d{1,2})/"
                       r"(?P<file>[^/]+)\.aspx$", re.I)
@@ -83,14 +83,7 @@ class TandanFamily(Family):
         return f"{bare_host(split(url).netloc)}/{aid}" if aid else super().identity(url)
 
     def should_follow(self, url: str) -> bool:
-        if not url or not is_web_url(url) or url.strip().startswith("#"):
-            return False
-        parts = split(url)
-        if _NO_FOLLOW.search(parts.path) or ATTACHMENT_EXT.search(parts.path):
-            return False
-        if query_param(url, "print") is not None:
-            return False  # the print twin of an article already followed
-        return bool(self.article_id(url) or self.is_listing(url) or self.is_home(url))
+        return self.follows_navigation(url, _NO_FOLLOW, skip_print=True)
 
     # -- profile -----------------------------------------------------------------------
 
