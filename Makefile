@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast lint bench eval clean
+.PHONY: setup demo test test-fast lint bench eval clean faults fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ bench: setup
 # per-family, per-field accuracy of our extractor and of trafilatura on the gold set
 eval: setup
 	$(PY) -m tests.eval
+
+# the hostile-web suite: fault-injection replica crawl, trap rules, property tests
+faults: setup
+	$(PY) -m pytest -v tests/test_faults_e2e.py tests/test_traps.py tests/test_fuzz_extract.py
+
+# property tests over extraction and dates with a large example budget (FUZZ_EXAMPLES)
+fuzz: setup
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q tests/test_fuzz_extract.py
 
 clean:
 	rm -rf data/demo build *.egg-info .pytest_cache

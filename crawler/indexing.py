@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding
 
 from archive.exchange import WarcPointer
 from db import ArchiveStore
@@ -80,8 +80,24 @@ def should_extract(url: str, status: int, content_type: str | None) -> bool:
     return ctype in HTML_TYPES or ctype == ""
 
 
+# Charsets servers declare by default (IIS, Apache) whatever the page really is; w3lib maps
+# iso-8859-1, latin1, windows-1252 and us-ascii all to cp1252 (as browsers do).
+_DEFAULT_CHARSETS = ("cp1252",)
+
+
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """Bytes to text as browsers do: BOM, then HTTP charset, then <meta>, then detection."""
+    """Bytes to text as browsers do: BOM, then HTTP charset, then <meta>, then detection.
+
+    One exception: a server-default Latin-1 charset over bytes that are valid UTF-8 with
+    non-ASCII characters is a misdeclaration (Vietnamese portals are UTF-8; Latin-1 text is
+    practically never valid multi-byte UTF-8), so the page is read as UTF-8.
+    """
+    charset = http_content_type_encoding(content_type or "")
+    if charset and charset.lower() in _DEFAULT_CHARSETS and not body.isascii():
+        try:
+            return body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     _, text = html_to_unicode(content_type or "", body)
     return text
 

@@ -14,6 +14,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   per-portal ``concurrency``/``delay``; ``RETRY_AFTER_ENABLED``, ``RETRY_AFTER_MAX``,
   ``RETRY_AFTER_DEFAULT``: ``Retry-After`` on 429/503 (``crawler/middlewares/``);
   ``FAILURE_KINDS_ENABLED``: download failures sorted into DNS, TLS, timeout, refused, other.
+- ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
+  ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
 
 Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
 per host, and a User-Agent that names the project and a contact URL.
@@ -58,6 +60,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 580,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     "crawler.middlewares.failure_kinds.FailureKindsMiddleware": 570,  # DNS/TLS/... per run
+    # fetch_failures rows: below retries (550) so only final failures count; the redirect
+    # half sits above RedirectMiddleware (600), which drops a loop past everything below it.
+    "crawler.middlewares.failure_log.FailureLogMiddleware": 540,
+    "crawler.middlewares.failure_log.RedirectLogMiddleware": 610,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.sqlite_store.SQLiteStorePipeline": 300,
@@ -88,6 +94,10 @@ RETRY_AFTER_ENABLED = True
 RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_DEFAULT = 0.0
 FAILURE_KINDS_ENABLED = True
+FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_log.py)
+TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
+TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap
+TRAPS_YEARS_AHEAD = 1  # calendar years beyond next year are a trap
 
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

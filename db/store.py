@@ -111,6 +111,14 @@ class ArchiveStore:
         changes.record_report(self.conn, crawl_id, stats)  # run report and portal health
         self.commit()
 
+    # -- failures (m012) -----------------------------------------------------------------
+    def add_failures(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``fetch_failures`` rows (crawl_id, portal_id, url, kind, detail, failed_at,
+        warc_record_id) in one transaction."""
+        if rows:
+            self.db["fetch_failures"].insert_all(rows, alter=False)
+            self.commit()
+
     # -- captures ------------------------------------------------------------------------
     def add_capture(self, capture: dict[str, Any]) -> int:
         """Insert one capture row (one fetched URL); return its id. Idempotent per record."""

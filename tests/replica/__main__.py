@@ -3,6 +3,7 @@
     python -m tests.replica --port 0 --articles 240 [--seed 1] [--chrome-kb 60]
                             [--portal binhlieu] [--gzip/--no-gzip] [--dump DIR]
                             [--family qnp|tandan|liferay|nukeviet|lacviet] [--day N]
+                            [--faults]
 
 ``--family`` picks the CMS family of the replica (default ``qnp``, the Bình Liêu portal; the
 others live in ``tests/replica/families/``; ``--chrome-kb`` and ``--portal`` are QNP's).
@@ -48,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="CMS family of the replica site (default qnp)")
     parser.add_argument("--day", type=int, default=1,
                         help="the replica's clock: 2 adds, edits, removes, re-dates (QNP)")
+    parser.add_argument("--faults", action="store_true",
+                        help="serve the fault-injection routes under /faults/ (faults.py)")
     args = parser.parse_args(argv)
     if args.host != HOST:
         parser.error(f"--host must be {HOST}: the replica never listens beyond loopback")
@@ -85,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         count = dump(site, args.dump)
         print(f"DUMPED {count} files to {args.dump}", flush=True)
         return 0
-    server = make_server(site, args.port, args.verbose)
+    faults = None
+    if args.faults:
+        from .faults import HOME_LINK, Faults
+
+        faults, site.home_extra = Faults(), HOME_LINK
+    server = make_server(site, args.port, args.verbose, faults)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print(f"REPLICA {server.base_url}", flush=True)

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from .site import ReplicaSite, Response
 
@@ -38,9 +39,11 @@ class ReplicaServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, site: ReplicaSite, port: int = 0, verbose: bool = False):
+    def __init__(self, site: ReplicaSite, port: int = 0, verbose: bool = False,
+                 faults: Any = None):
         self.site = site
         self.verbose = verbose
+        self.faults = faults  # tests.replica.faults.Faults, or None (the default)
         # (method, request target, status) of recent requests, so tests can check what a crawler
         # asked for (e.g. nothing under robots-disallowed paths). deque.append is thread-safe.
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=1_000_000)
@@ -77,6 +80,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
                          ("Connection", "close")], b"405 Method Not Allowed\r\n", head=False)
 
     def _answer(self, head: bool) -> None:
+        faults = self.server.faults
+        if faults is not None and faults.handles(self.path):
+            faults.answer(self)  # raw-socket behaviours (reset, short body) need the handler
+            return
         site = self.server.site
         response: Response = site.resolve(self.path)
         if response.status == 200 and not_modified(self.headers, response):
@@ -143,14 +150,15 @@ def not_modified(headers: object, response: Response) -> bool:
         return False
 
 
-def make_server(site: ReplicaSite, port: int = 0, verbose: bool = False) -> ReplicaServer:
-    return ReplicaServer(site, port, verbose)
+def make_server(site: ReplicaSite, port: int = 0, verbose: bool = False,
+                faults: Any = None) -> ReplicaServer:
+    return ReplicaServer(site, port, verbose, faults)
 
 
-def serve_in_thread(site: ReplicaSite, port: int = 0, verbose: bool = False
-                    ) -> tuple[ReplicaServer, str]:
+def serve_in_thread(site: ReplicaSite, port: int = 0, verbose: bool = False,
+                    faults: Any = None) -> tuple[ReplicaServer, str]:
     """Start serving `site` on 127.0.0.1 in a daemon thread; `server.shutdown()` stops it."""
-    server = make_server(site, port, verbose)
+    server = make_server(site, port, verbose, faults)
     thread = threading.Thread(target=server.serve_forever, name="replica", daemon=True)
     thread.start()
     return server, server.base_url

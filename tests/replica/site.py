@@ -103,6 +103,7 @@ class ReplicaSite:
         self._hits = itertools.count(1)
         self._static: dict[str, Response] = {}
         self._build = functools.lru_cache(maxsize=cache_size)(self._build_uncached)
+        self.home_extra = ""  # e.g. the fault index link (tests/replica/faults.py), if on
 
     @property
     def founding(self) -> Article:
@@ -179,6 +180,7 @@ class ReplicaSite:
         if kind == "home":
             body = pages.home_body(self.newest[:10],
                                    {cid: items[:3] for cid, items in self.by_category.items()})
+            body += self.home_extra
             return self._page(self.portal.site_name, "./Default.aspx", body,
                               http_date(self.newest[0].published_at))
         if kind == "static":
