@@ -18,13 +18,17 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.response import get_base_url
 
 from archive.exchange import warc_date
 from crawler.errors import PortalArchiveError
 from crawler.incremental import MODES, open_plan
 from crawler.indexing import analyse_page, resolve_family
 from crawler.items import PageItem
+from crawler.middlewares.failure_log import fetch_failed
+from crawler.middlewares.warc_capture import join_href, page_hrefs
 from crawler.registry import adhoc_portal, get_portal
+from crawler.traps import TrapRules
 
 
 def new_crawl_id(portal_id: str, now: datetime | None = None) -> str:
@@ -73,7 +77,19 @@ class PortalSpider(scrapy.Spider):
         if self.limit is not None and len(self.scheduled) >= self.limit:
             return False
         self.scheduled.add(url)
-        return True
+        return not self._trap(url)
+
+    def _trap(self, url: str) -> bool:
+        """Whether ``url`` is a crawler trap (crawler/traps.py); reported as a failure."""
+        if not hasattr(self, "_traps"):
+            crawler = getattr(self, "crawler", None)
+            self._traps = TrapRules.from_settings(crawler.settings) if crawler else None
+        reason = self._traps.reason(url) if self._traps is not None else None
+        if reason:
+            self.crawler.stats.inc_value("traps/cut")
+            self.crawler.signals.send_catch_log(fetch_failed, url=url, kind="trap",
+                                                detail=reason)
+        return reason is not None
 
     def finish_time(self) -> str:
         """The crawl's end time, fixed by the first component that asks (WARC and DB agree)."""
@@ -110,6 +126,8 @@ class PortalSpider(scrapy.Spider):
         record, key, canonical = analyse_page(
             response.url, response.body, content_type, self.family_name
         )
+        # Read before the item is yielded: the WARC metadata record reuses them.
+        hrefs = page_hrefs(response)
         yield PageItem(
             url=response.url,
             warc_record_id=pointer.record_id,
@@ -123,7 +141,8 @@ class PortalSpider(scrapy.Spider):
         family = get_family(resolve_family(record.get("family") or self.family_name,
                                            response.url))
         links: list[tuple[str, str | None]] = []
-        for href in response.xpath("//a/@href").getall():
+        base = get_base_url(response)
+        for href in hrefs:
             href = href.strip()
             # An incremental crawl judges every link of every page: whether a listing page
             # shows anything new depends on all its links, even those judged elsewhere.
@@ -134,7 +153,7 @@ class PortalSpider(scrapy.Spider):
                 self.judged.add(href)
             if href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
-            url = response.urljoin(href)
+            url = join_href(base, href)
             if not self._in_scope(url) or not family.should_follow(url):
                 continue
             article_id = family.article_id(url)

@@ -45,10 +45,28 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
               "of the portal in --out; nothing already archived is fetched again.")
 @click.option("-s", "settings_", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as scrapy crawl -s does.")
+@click.option("--all", "all_portals", is_flag=True, help="Every portal of the registry.")
+@click.option("--scrapyd", "scrapyd_urls", multiple=True, metavar="URL",
+              help="Dispatch the crawls to these Scrapyd nodes (repeatable) and wait; then "
+              "`portal-archive collect --out DIR` merges their shards.")
+@click.option("--node-out", type=click.Path(file_okay=False), help="With --scrapyd: the "
+              "output root as the nodes see it (default: --out, absolute).")
 def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out: str,
           limit: int | None, portal_id: str | None, registry: str | None,
-          settings_: tuple[str, ...], mode: str = "full", resume: bool = False) -> None:
+          settings_: tuple[str, ...], mode: str = "full", resume: bool = False,
+          all_portals: bool = False, scrapyd_urls: tuple[str, ...] = (),
+          node_out: str | None = None) -> None:
     """Archive PORTAL_ID... (registry ids) or --url URL."""
+    if all_portals:
+        from crawler.registry import load_registry
+
+        if portal_ids or url:
+            raise click.UsageError("--all takes no portal ids and no --url")
+        portal_ids = tuple(load_registry(registry))
+    if scrapyd_urls:
+        _crawl_on_scrapyd(portal_ids, scrapyd_urls, out, node_out, registry, mode, limit,
+                          settings_)
+        return
     if bool(portal_ids) == bool(url):
         raise click.UsageError("give registry portal ids or --url, not both or neither")
     if url:
@@ -99,6 +117,27 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount"):
         raise click.ClickException(f"crawl did not finish cleanly: {reason or 'not started'}")
+
+
+def _crawl_on_scrapyd(portal_ids: tuple[str, ...], urls: tuple[str, ...], out: str,
+                      node_out: str | None, registry: str | None, mode: str,
+                      limit: int | None, settings_: tuple[str, ...]) -> None:
+    from pathlib import Path
+
+    from crawler.cluster.scrapyd import Cluster, ScrapydLauncher, run_all
+
+    if not portal_ids:
+        raise click.UsageError("--scrapyd needs registry portal ids or --all")
+    portals = [get_portal(pid, registry) for pid in portal_ids]
+    settings = dict(item.partition("=")[::2] for item in settings_)
+    launcher = ScrapydLauncher(Cluster.from_urls(urls), Path(node_out or Path(out).resolve()),
+                               str(Path(registry).resolve()) if registry else None, settings,
+                               {"limit": str(limit)} if limit else {})
+    handles = run_all(launcher, portals, mode)
+    for pid, handle in handles.items():
+        history = getattr(handle, "history", [])
+        where = " then ".join(f"{node} ({job})" for node, job in history) or "already active"
+        click.echo(f"{pid}: {where}")
 
 
 COMMANDS = [crawl]

@@ -44,12 +44,26 @@ def schedule_list(registry: str | None, out: str, fmt: str) -> None:
 @click.option("--out", default="data", show_default=True, type=click.Path(file_okay=False))
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between checks.")
 @click.option("--once", is_flag=True, help="Check once, start what is due, and exit.")
-def schedule_run(registry: str | None, out: str, interval: float, once: bool) -> None:
+@click.option("--scrapyd", "scrapyd_urls", multiple=True, metavar="URL",
+              help="Run crawls as jobs on these Scrapyd nodes (repeatable) instead of local "
+              "processes; collect their output with `portal-archive collect`.")
+@click.option("--node-out", type=click.Path(file_okay=False), help="With --scrapyd: the "
+              "output root as the nodes see it (jobs write to NODE_OUT/shards/JOB; "
+              "default: --out, absolute).")
+def schedule_run(registry: str | None, out: str, interval: float, once: bool,
+                 scrapyd_urls: tuple[str, ...] = (), node_out: str | None = None) -> None:
     """Run the scheduler: start due crawls as separate processes (Ctrl-C to stop)."""
     from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    sched = Scheduler(load_registry(registry), Path(out), SubprocessLauncher(Path(out), registry))
+    launcher = SubprocessLauncher(Path(out), registry)
+    if scrapyd_urls:
+        from crawler.cluster.scrapyd import Cluster, ScrapydLauncher
+
+        launcher = ScrapydLauncher(Cluster.from_urls(scrapyd_urls),
+                                   Path(node_out or Path(out).resolve()),
+                                   str(Path(registry).resolve()) if registry else None)
+    sched = Scheduler(load_registry(registry), Path(out), launcher)
     if not sched.portals:
         raise click.ClickException("no portal in the registry has a schedule")
     if once:
