@@ -143,9 +143,25 @@ def resolve_family(family: str, url: str, html: str | None = None) -> str:
     return family if family in FAMILIES else "generic"
 
 
-def analyse_page(url: str, body: bytes, content_type: str | None, family: str
+def portal_article_key(family: Any, url: str, article_id: str, base_url: str | None) -> str:
+    """The key of a site's own ``article_id`` within a portal (``articles.article_id``).
+
+    A site numbers its articles by itself, so a portal that spans several hosts or sub-sites
+    (``*.domain`` hosts, QNP's ``/So/<x>/`` sites) would merge different articles sharing a
+    number. Pages on the portal's base site keep the bare id (as every single-site portal
+    always had); pages elsewhere get their site in front: ``quangninh.gov.vn/So/sonoivu:42``.
+    """
+    if not base_url:
+        return article_id
+    site = family.site(url)
+    return article_id if site == family.site(base_url) else f"{site}:{article_id}"
+
+
+def analyse_page(url: str, body: bytes, content_type: str | None, family: str,
+                 base_url: str | None = None
                  ) -> tuple[dict[str, Any], str | None, str | None]:
-    """Extract one page: the record as a dict, the article key and the canonical URL."""
+    """Extract one page: the record as a dict, the article key and the canonical URL
+    (``base_url``, the portal's, puts the site into keys of pages elsewhere)."""
     from crawler.extract import extract, get_family
 
     try:
@@ -158,6 +174,8 @@ def analyse_page(url: str, body: bytes, content_type: str | None, family: str
     fam = get_family(record.get("family") or name)
     key = record.get("article_id") or fam.article_id(url)
     canonical = fam.canonical_url(url) if key else None
+    if key:
+        key = portal_article_key(fam, url, key, base_url)
     if key is None and record.get("page_type") == "article" and name == "generic":
         # A page with no id of its own is identified by its canonical URL.
         canonical = fam.canonical_url(url)

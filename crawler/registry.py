@@ -1,7 +1,8 @@
 """The portal registry: a checked-in, human-edited TOML file of the portals we archive.
 
 Each ``[[portals]]`` entry has ``id``, ``name``, ``province``, ``district``, ``base_url``,
-``family``, ``start_urls``, ``allowed_hosts`` and optional ``confirmed`` (false for hosts we
+``family``, ``start_urls``, ``allowed_hosts`` (exact, with the ``www.`` twin; ``*.domain``
+for subdomains: see ``host_allowed``) and optional ``confirmed`` (false for hosts we
 have not verified), ``notes``, ``allowed_paths``, and a recurring ``schedule`` (cron
 expression) with ``timezone`` (default Asia/Ho_Chi_Minh) and ``mode`` (full|incremental),
 and politeness: ``concurrency`` (requests at once per host), ``delay`` (seconds between them)
@@ -56,6 +57,29 @@ class Portal:
         return row
 
 
+def host_allowed(host: str, allowed_hosts: list[str]) -> bool:
+    """Whether ``host`` is on one of ``allowed_hosts``: a host name matches itself and its
+    ``www.`` twin only (``quangninh.gov.vn`` is not ``binhlieu.quangninh.gov.vn``, which is
+    another portal); ``*.domain`` matches the domain and every subdomain of it."""
+    host = host.lower().rstrip(".")
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    for pattern in allowed_hosts:
+        pattern = pattern.lower()
+        if pattern.startswith("*."):
+            if host == pattern[2:] or host.endswith(pattern[1:]):
+                return True
+        elif host == pattern or twin == pattern:
+            return True
+    return False
+
+
+def scrapy_domains(allowed_hosts: list[str]) -> list[str]:
+    """``allowed_hosts`` as Scrapy's ``allowed_domains``, which has no wildcard or twin and
+    always admits subdomains: a superset, narrowed to ``host_allowed`` by
+    ``crawler.middlewares.offsite``."""
+    return sorted({h.lower().removeprefix("*.").removeprefix("www.") for h in allowed_hosts})
+
+
 def _check_url(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise RegistryError(f"{where}: expected a URL string, got {value!r}")
@@ -92,11 +116,11 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
     if not isinstance(hosts, list):
         raise RegistryError(f"{where} field 'allowed_hosts': expected a list of host names")
     for host in hosts:
-        if not isinstance(host, str) or not HOST_RE.match(host.lower()):
-            raise RegistryError(f"{where} field 'allowed_hosts': {host!r} is not a host name")
+        if not isinstance(host, str) or not HOST_RE.match(host.lower().removeprefix("*.")):
+            raise RegistryError(f"{where} field 'allowed_hosts': {host!r} is not a host name"
+                                " (or '*.domain' for a domain and its subdomains)")
     for url in start_urls:
-        host = urlsplit(url).hostname or ""
-        if not any(host == h or host.endswith("." + h) for h in hosts):
+        if not host_allowed(urlsplit(url).hostname or "", hosts):
             raise RegistryError(
                 f"{where} field 'start_urls': {url} is outside allowed_hosts {hosts}"
             )

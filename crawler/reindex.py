@@ -36,6 +36,7 @@ class _FileContext:
     crawl_id: str = ""
     portal_id: str = ""
     family: str = "auto"
+    base_url: str | None = None  # the portal's: article keys of its other sites carry theirs
 
 
 def _capture_from(record: ArchivedRecord, ctx: _FileContext, request_id: str | None,
@@ -132,6 +133,7 @@ def _start(store: ArchiveStore, record: ArchivedRecord, ctx: _FileContext,
     ctx.family = fields.get("portal-archive-family", "auto")
     portal = json.loads(fields.get("portal-archive-portal") or "{}")
     ctx.portal_id = portal.get("id", "")
+    ctx.base_url = portal.get("base_url")
     if ctx.crawl_id and ctx.crawl_id not in crawls:
         crawls[ctx.crawl_id] = {}
         if portal:
@@ -177,7 +179,7 @@ def _index_response(store: ArchiveStore, record: ArchivedRecord, ctx: _FileConte
     if not should_extract(record.target_uri, record.status or 0, capture["content_type"]):
         return
     page, key, canonical = analyse_page(record.target_uri, payload.content,
-                                        capture["content_type"], ctx.family)
+                                        capture["content_type"], ctx.family, ctx.base_url)
     status = index_page(store, capture_id, ctx.portal_id, record.date, page, key, canonical)
     if status == "failed":
         report.failed_extractions += 1

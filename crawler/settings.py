@@ -64,6 +64,9 @@ DOWNLOADER_MIDDLEWARES = {
     # half sits above RedirectMiddleware (600), which drops a loop past everything below it.
     "crawler.middlewares.failure_log.FailureLogMiddleware": 540,
     "crawler.middlewares.failure_log.RedirectLogMiddleware": 610,
+    # allowed_hosts match exactly (and www.), not every subdomain as Scrapy's filter does.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.offsite.PortalOffsiteMiddleware": 50,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.sqlite_store.SQLiteStorePipeline": 300,

@@ -23,12 +23,27 @@ from scrapy.utils.response import get_base_url
 from archive.exchange import warc_date
 from crawler.errors import PortalArchiveError
 from crawler.incremental import MODES, open_plan
-from crawler.indexing import analyse_page, resolve_family
+from crawler.indexing import analyse_page, portal_article_key, resolve_family
 from crawler.items import PageItem
 from crawler.middlewares.failure_log import fetch_failed
 from crawler.middlewares.warc_capture import join_href, page_hrefs
-from crawler.registry import adhoc_portal, get_portal
+from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
+from crawler.sharding import shard_of
 from crawler.traps import TrapRules
+
+
+def parse_shard(value: str | None) -> tuple[int, int] | None:
+    """``"I/N"`` (worker I of N, counting from 0) as a tuple; None for a whole crawl."""
+    if value in (None, ""):
+        return None
+    index, sep, count = str(value).partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = None
+    if not sep or shard is None or not 0 <= shard[0] < shard[1]:
+        raise PortalArchiveError(f"shard must be I/N with 0 <= I < N, not {value!r}")
+    return None if shard[1] == 1 else shard
 
 
 def new_crawl_id(portal_id: str, now: datetime | None = None) -> str:
@@ -43,8 +58,10 @@ class PortalSpider(scrapy.Spider):
                  family: str | None = None, limit: str | int | None = None,
                  registry: str | None = None, portal_id: str | None = None,
                  crawl_id: str | None = None, mode: str | None = None,
-                 started_at: str | None = None, **kwargs: Any) -> None:
+                 started_at: str | None = None, shard: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.shard = parse_shard(shard)
         self.mode = mode or "full"
         if self.mode not in MODES:
             raise PortalArchiveError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -61,7 +78,7 @@ class PortalSpider(scrapy.Spider):
         self.started_at = started_at or warc_date(now)  # a resumed crawl keeps its start
         self.finished_at: str | None = None
         self.limit = int(limit) if limit not in (None, "", 0, "0") else None
-        self.allowed_domains = list(self.portal.allowed_hosts)
+        self.allowed_domains = scrapy_domains(self.portal.allowed_hosts)
         self.allowed_paths = tuple(self.portal.extra.get("allowed_paths", ()))
         # URLs already requested, and links already judged. Portal chrome repeats the same
         # ~60 menu and sidebar links on every page; judging each once keeps link handling
@@ -78,6 +95,10 @@ class PortalSpider(scrapy.Spider):
             return False
         self.scheduled.add(url)
         return not self._trap(url)
+
+    def _mine(self, article_key: str) -> bool:
+        """Whether this worker archives the article (all of them in an unsharded crawl)."""
+        return self.shard is None or shard_of(article_key, self.shard[1]) == self.shard[0]
 
     def _trap(self, url: str) -> bool:
         """Whether ``url`` is a crawler trap (crawler/traps.py); reported as a failure."""
@@ -110,8 +131,7 @@ class PortalSpider(scrapy.Spider):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return False
-        host = (parts.hostname or "").lower()
-        if not any(host == h or host.endswith("." + h) for h in self.allowed_domains):
+        if not host_allowed(parts.hostname or "", self.portal.allowed_hosts):
             return False
         if self.allowed_paths:
             path = parts.path.lower()
@@ -124,7 +144,7 @@ class PortalSpider(scrapy.Spider):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         record, key, canonical = analyse_page(
-            response.url, response.body, content_type, self.family_name
+            response.url, response.body, content_type, self.family_name, self.portal.base_url
         )
         # Read before the item is yielded: the WARC metadata record reuses them.
         hrefs = page_hrefs(response)
@@ -160,6 +180,9 @@ class PortalSpider(scrapy.Spider):
             if article_id:
                 # Twins (print views, &title= suffixes, case) collapse to one request.
                 url = family.canonical_url(url)
+                article_id = portal_article_key(family, url, article_id, self.portal.base_url)
+            if article_id and not self._mine(article_id):
+                continue  # another worker's article (crawler/sharding.py)
             links.append((url, article_id))
         urls = [url for url, _ in links]
         if self.incremental is not None:

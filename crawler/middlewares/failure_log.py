@@ -40,6 +40,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.middlewares.failure_kinds import _chain, failure_kind
+from crawler.registry import host_allowed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -152,11 +153,10 @@ class RedirectLogMiddleware:
         return cls(crawler)
 
     def _offsite(self, url: str) -> bool:
-        domains = getattr(self.crawler.spider, "allowed_domains", None)
-        if not domains:
+        hosts = getattr(getattr(self.crawler.spider, "portal", None), "allowed_hosts", None)
+        if not hosts:
             return False
-        host = (urlsplit(url).hostname or "").lower()
-        return not any(host == d or host.endswith("." + d) for d in domains)
+        return not host_allowed(urlsplit(url).hostname or "", hosts)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if not 300 <= response.status < 400 or b"Location" not in response.headers \

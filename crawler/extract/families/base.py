@@ -117,6 +117,11 @@ class Family:
         canonical = self.canonical_url(url)
         return canonical.split("://", 1)[-1]
 
+    def site(self, url: str) -> str:
+        """The site whose ``article_id`` numbering ``url`` belongs to: its bare host (a
+        family whose sub-sites number their articles apart says so by overriding this)."""
+        return bare_host(split(url).netloc)
+
     def should_follow(self, url: str) -> bool:
         """Every http(s) link (families narrow this down)."""
         stripped = (url or "").strip()

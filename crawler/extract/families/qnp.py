@@ -29,6 +29,7 @@ from ..step import StepResult
 from .base import Family, bare_host, fill_body, query_param, split
 
 _ARTICLE_PATH = re.compile(r"^(?P<site>/(?:so|donvi)/[^/]+)?/trang/chitiettintuc\.aspx$", re.I)
+_SUB_SITE = re.compile(r"^(?P<site>/(?:so|donvi)/[^/]+)(?:/|$)", re.I)
 _HOME_PATH = re.compile(r"^(?P<site>/(?:so|donvi)/[^/]+)?/?(?:trang/default\.aspx)?$", re.I)
 _NO_FOLLOW = re.compile(r"guiykien\.aspx|timkiem\.aspx|/_layouts/|/_vti_bin/|/_catalogs/|"
                         r"/_login/|/_windows/|print", re.I)
@@ -105,6 +106,12 @@ class QnpFamily(Family):
         scheme = (parts.scheme or "http").lower()
         host = bare_host(parts.netloc)
         return f"{scheme}://{host}{_site_prefix(site)}/Trang/ChiTietTinTuc.aspx?nid={nid}"
+
+    def site(self, url: str) -> str:
+        """Host plus the ``/So/<x>`` or ``/donvi/<unit>`` sub-site: each numbers its nids."""
+        parts = split(url)
+        sub = _SUB_SITE.match(parts.path)
+        return bare_host(parts.netloc) + _site_prefix(sub.group("site") if sub else None)
 
     def should_follow(self, url: str) -> bool:
         return self.follows_navigation(url, _NO_FOLLOW)
