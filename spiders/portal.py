@@ -28,22 +28,7 @@ from crawler.items import PageItem
 from crawler.middlewares.failure_log import fetch_failed
 from crawler.middlewares.warc_capture import join_href, page_hrefs
 from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
-from crawler.sharding import shard_of
 from crawler.traps import TrapRules
-
-
-def parse_shard(value: str | None) -> tuple[int, int] | None:
-    """``"I/N"`` (worker I of N, counting from 0) as a tuple; None for a whole crawl."""
-    if value in (None, ""):
-        return None
-    index, sep, count = str(value).partition("/")
-    try:
-        shard = (int(index), int(count))
-    except ValueError:
-        shard = None
-    if not sep or shard is None or not 0 <= shard[0] < shard[1]:
-        raise PortalArchiveError(f"shard must be I/N with 0 <= I < N, not {value!r}")
-    return None if shard[1] == 1 else shard
 
 
 def new_crawl_id(portal_id: str, now: datetime | None = None) -> str:
@@ -58,10 +43,8 @@ class PortalSpider(scrapy.Spider):
                  family: str | None = None, limit: str | int | None = None,
                  registry: str | None = None, portal_id: str | None = None,
                  crawl_id: str | None = None, mode: str | None = None,
-                 started_at: str | None = None, shard: str | None = None,
-                 **kwargs: Any) -> None:
+                 started_at: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.shard = parse_shard(shard)
         self.mode = mode or "full"
         if self.mode not in MODES:
             raise PortalArchiveError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -95,10 +78,6 @@ class PortalSpider(scrapy.Spider):
             return False
         self.scheduled.add(url)
         return not self._trap(url)
-
-    def _mine(self, article_key: str) -> bool:
-        """Whether this worker archives the article (all of them in an unsharded crawl)."""
-        return self.shard is None or shard_of(article_key, self.shard[1]) == self.shard[0]
 
     def _trap(self, url: str) -> bool:
         """Whether ``url`` is a crawler trap (crawler/traps.py); reported as a failure."""
@@ -181,8 +160,6 @@ class PortalSpider(scrapy.Spider):
                 # Twins (print views, &title= suffixes, case) collapse to one request.
                 url = family.canonical_url(url)
                 article_id = portal_article_key(family, url, article_id, self.portal.base_url)
-            if article_id and not self._mine(article_id):
-                continue  # another worker's article (crawler/sharding.py)
             links.append((url, article_id))
         urls = [url for url, _ in links]
         if self.incremental is not None:
