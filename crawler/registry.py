@@ -6,15 +6,18 @@ for subdomains: see ``host_allowed``) and optional ``confirmed`` (false for host
 have not verified), ``notes``, ``allowed_paths``, and a recurring ``schedule`` (cron
 expression) with ``timezone`` (default Asia/Ho_Chi_Minh) and ``mode`` (full|incremental),
 and politeness: ``concurrency`` (requests at once per host), ``delay`` (seconds between them)
-and ``window`` (``"22:00-05:00"``: when the scheduler may start its crawls); these three are
-kept in ``Portal.extra``.
-Loading validates every entry and reports the first mistake
-with the entry and field it is in. The default file is ``portals.toml`` at the project root;
-``PORTAL_ARCHIVE_REGISTRY`` or ``--registry`` point elsewhere.
+and ``window`` (``"22:00-05:00"``: when its crawls may run); these, ``allowed_paths`` and
+``timezone`` are kept in ``Portal.extra``.
+Loading validates every entry and reports the first mistake with the entry and field it is
+in: an unknown field (with a "did you mean"), a value of the wrong type (``confirmed =
+"no"``, ``province = 5``), a bad URL, host, cron expression, time zone or window. The
+default file is ``portals.toml`` at the project root; ``PORTAL_ARCHIVE_REGISTRY`` or
+``--registry`` point elsewhere.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -23,9 +26,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import RegistryError, UnknownPortalError
-from crawler.scheduling.triggers import Schedule, ScheduleError, parse_schedule
+from crawler.scheduling.triggers import DEFAULT_TZ, Schedule, ScheduleError, parse_schedule
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "portals.toml"
+# Every field an entry may have, with its TOML type (numbers are checked where they are
+# used); EXTRA_FIELDS are kept in ``Portal.extra``.
+FIELDS: dict[str, type | None] = {
+    "id": str, "name": str, "province": str, "district": str, "base_url": str, "family": str,
+    "start_urls": list, "allowed_hosts": list, "confirmed": bool, "notes": str,
+    "allowed_paths": list, "schedule": str, "timezone": str, "mode": str,
+    "concurrency": None, "delay": None, "window": str,
+}
+EXTRA_FIELDS = ("allowed_paths", "concurrency", "delay", "window", "timezone")
 KNOWN_FAMILIES = ("auto", "qnp", "tandan", "liferay", "nukeviet", "lacviet", "generic")
 # Portal ids become file names (WARC prefixes): keep them safe for any file system.
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -49,6 +61,12 @@ class Portal:
     notes: str = ""
     schedule: Schedule | None = None
     extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def timezone(self) -> str:
+        """The entry's time zone: its schedule's and its crawl window's."""
+        return self.schedule.timezone if self.schedule else \
+            self.extra.get("timezone", DEFAULT_TZ)
 
     def as_row(self) -> dict:
         row = asdict(self)
@@ -99,6 +117,7 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
             f"{where} field 'id': {pid!r} must be lowercase letters, digits, '-' or '_'"
         )
     where = f"portal '{pid}'"
+    _check_fields(entry, where)
     for key in ("name", "base_url"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise RegistryError(f"{where} field '{key}': missing or empty")
@@ -131,17 +150,46 @@ def portal_from_dict(entry: dict, where: str) -> Portal:
                                       entry.get("mode", "full"), where)
         except ScheduleError as exc:
             raise RegistryError(str(exc)) from None
+    elif "timezone" in entry or "mode" in entry:  # still checked: the window reads the zone
+        try:
+            parse_schedule("* * * * *", entry.get("timezone"), entry.get("mode", "full"), where)
+        except ScheduleError as exc:
+            raise RegistryError(str(exc)) from None
     _check_politeness(entry, where)
-    known = {"id", "name", "base_url", "family", "start_urls", "allowed_hosts", "province",
-             "district", "confirmed", "notes", "schedule", "timezone", "mode"}
-    extra = {k: v for k, v in entry.items() if k not in known}
+    extra = {k: v for k, v in entry.items() if k in EXTRA_FIELDS}
     return Portal(
         id=pid, name=entry["name"].strip(), base_url=base_url, family=family,
         start_urls=start_urls, allowed_hosts=[h.lower() for h in hosts],
         province=str(entry.get("province", "")), district=str(entry.get("district", "")),
-        confirmed=bool(entry.get("confirmed", True)), notes=str(entry.get("notes", "")),
+        confirmed=entry.get("confirmed", True), notes=str(entry.get("notes", "")),
         schedule=schedule, extra=extra,
     )
+
+
+def _check_fields(entry: dict, where: str) -> None:
+    """Every key is a known field of the right type: a typo (``famly``, ``shedule``) or a
+    quoted boolean (``confirmed = "no"``, which Python would read as true) is an error, not
+    a silently ignored or misread value. Free text goes in ``notes``."""
+    for key, value in entry.items():
+        if key not in FIELDS:
+            close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"known fields: {', '.join(FIELDS)} (free text goes in 'notes')"
+            raise RegistryError(f"{where} field '{key}': unknown field; {hint}")
+        kind = FIELDS[key]
+        if kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise RegistryError(f"{where} field '{key}': expected a list of strings, "
+                                    f"got {value!r}")
+        elif kind is bool:
+            if not isinstance(value, bool):
+                raise RegistryError(f"{where} field '{key}': expected true or false (no "
+                                    f"quotes), got {value!r}")
+        elif kind is str and not isinstance(value, str):
+            raise RegistryError(f"{where} field '{key}': expected a string, got {value!r}")
+    for path in entry.get("allowed_paths", ()):
+        if not path.startswith("/"):
+            raise RegistryError(f"{where} field 'allowed_paths': {path!r} must start with '/'")
 
 
 def _check_politeness(entry: dict, where: str) -> None:

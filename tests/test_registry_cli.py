@@ -48,6 +48,56 @@ def test_bad_entries_name_entry_and_field(tmp_path, entry, message):
     assert len(result.output.strip().splitlines()) == 1
 
 
+BASE = 'id = "x"\nname = "x"\nbase_url = "http://a.gov.vn/"\n'
+
+
+@pytest.mark.parametrize("line, message", [
+    ('famly = "qnp"', "portal 'x' field 'famly': unknown field; did you mean 'family'?"),
+    ('shedule = "0 2 * * *"',
+     "portal 'x' field 'shedule': unknown field; did you mean 'schedule'?"),
+    ('allowed_host = ["a.gov.vn"]', "did you mean 'allowed_hosts'?"),
+    ('colour = "blue"', "portal 'x' field 'colour': unknown field; known fields: id, name"),
+    ('confirmed = "no"', "portal 'x' field 'confirmed': expected true or false (no quotes)"),
+    ("confirmed = 0", "portal 'x' field 'confirmed': expected true or false"),
+    ("province = 5", "portal 'x' field 'province': expected a string, got 5"),
+    ("notes = ['a']", "portal 'x' field 'notes': expected a string"),
+    ('start_urls = "http://a.gov.vn/"', "portal 'x' field 'start_urls': expected a list"),
+    ("allowed_paths = [1]", "portal 'x' field 'allowed_paths': expected a list of strings"),
+    ('allowed_paths = ["donvi/x/"]', "portal 'x' field 'allowed_paths': 'donvi/x/' must start"),
+    ('timezone = "Mars/Olympus"', "portal 'x' field 'timezone': unknown time zone"),
+    ('mode = "sometimes"', "portal 'x' field 'mode'"),
+    ('window = 22', "portal 'x' field 'window'"),
+])
+def test_typos_and_wrong_types_are_errors(tmp_path, line, message):
+    path = tmp_path / "r.toml"
+    path.write_text(f"[[portals]]\n{BASE}{line}\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    assert message in str(info.value)
+    result = CliRunner().invoke(main, ["portals", "--registry", str(path)])
+    assert result.exit_code == 1 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_every_known_field_loads_with_its_type(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_text(
+        f"[[portals]]\n{BASE}"
+        'province = "Quảng Ninh"\ndistrict = "Huyện Cô Tô"\nfamily = "qnp"\n'
+        'start_urls = ["http://a.gov.vn/donvi/x/"]\nallowed_hosts = ["a.gov.vn"]\n'
+        'confirmed = false\nnotes = "n"\nallowed_paths = ["/donvi/x/"]\n'
+        'schedule = "0 2 * * *"\ntimezone = "Asia/Bangkok"\nmode = "incremental"\n'
+        'concurrency = 1\ndelay = 2.5\nwindow = "22:00-05:00"\n', encoding="utf-8")
+    portal = load_registry(path)["x"]
+    assert portal.confirmed is False and portal.timezone == "Asia/Bangkok"
+    assert portal.extra == {"allowed_paths": ["/donvi/x/"], "concurrency": 1, "delay": 2.5,
+                            "window": "22:00-05:00", "timezone": "Asia/Bangkok"}
+    # A window without a schedule still has its zone (manual crawls keep to the window).
+    path.write_text(f'[[portals]]\n{BASE}window = "22:00-05:00"\ntimezone = "UTC"\n',
+                    encoding="utf-8")
+    assert load_registry(path)["x"].timezone == "UTC"
+
+
 def test_duplicate_ids_and_syntax_errors(tmp_path):
     path = tmp_path / "r.toml"
     one = '[[portals]]\nid = "x"\nname = "x"\nbase_url = "http://a.gov.vn/"\n'
