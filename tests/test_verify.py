@@ -205,3 +205,37 @@ def test_flipped_byte_in_a_crawled_warc(archive):
     # the damaged record, and the row pointing at it; the records after it still verify
     assert "FAILED: 2 problem(s)" in result.stdout
     assert f"no record starts at {warc.name}@{offset}" in result.stdout
+
+
+@pytest.mark.e2e
+def test_rows_pointing_at_a_missing_warc_file(archive):
+    """Verifying the whole archive, every row whose WARC file is gone is a problem; naming a
+    subset of files skips rows in the others, and the summary says so."""
+    from crawler.reindex import reindex
+
+    db_path = archive / "archive.db"
+    db = sqlite3.connect(db_path)
+    crawl_id, portal = db.execute("SELECT c.id, p.id FROM crawls c JOIN portals p "
+                                  "ON p.id = c.portal_id").fetchone()
+    db.close()
+    crawled = next((archive / "warc").glob("*.warc.gz"))
+    info = {"portal-archive-crawl-id": crawl_id,
+            "portal-archive-portal": f'{{"id": "{portal}"}}'}
+    with RotatingWarcWriter(archive / "warc", "extra", info, clock=lambda: FIXED) as writer:
+        for n in range(2):
+            writer.write_exchange(HttpExchange(
+                url=f"http://127.0.0.1:8000/extra{n}.jpg", request_headers=[("Host", "x")],
+                response_headers=[("Content-Type", "image/jpeg")], body=b"\xff\xd8%d" % n,
+                fetched_at=FIXED))
+        extra = writer.files[0]
+    assert not reindex([extra], db_path, only_missing=True).errors
+    assert cli("verify", "--db", str(db_path)).returncode == 0
+    extra.unlink()
+    result = cli("verify", "--db", str(db_path))
+    assert result.returncode == 1
+    missing = [line for line in result.stdout.splitlines() if ": missing_file: " in line]
+    assert len(missing) == 2 and all(extra.name in line for line in missing)
+    assert "FAILED: 2 problem(s)" in result.stdout
+    subset = cli("verify", "--db", str(db_path), str(crawled))
+    assert subset.returncode == 0, subset.stdout
+    assert "2 captures rows in other WARC files not checked" in subset.stdout

@@ -17,11 +17,14 @@ import click
 def verify(warc_files: tuple[str, ...], db_path: str | None, max_problems: int) -> None:
     """Verify every record's digests and, with --db, every row's WARC pointer.
 
+    With --db alone every WARC of the archive is checked and a row whose WARC file is gone is
+    a problem; with WARC files named, rows in other files are skipped (and counted).
     Exit status 0 when everything matches, 1 on any mismatch."""
     from crawler.verification import archive_warcs
     from crawler.verification import verify as run
 
     files = [Path(p) for p in warc_files]
+    complete = not files  # all WARCs of the archive: a row in any other file is missing one
     if not files:
         if db_path is None:
             raise click.UsageError("give WARC files, --db, or both")
@@ -34,7 +37,7 @@ def verify(warc_files: tuple[str, ...], db_path: str | None, max_problems: int) 
         if tty:
             click.echo(f"\rverifying {path.name}", nl=False, err=True)
 
-    report = run(files, db_path, progress)
+    report = run(files, db_path, progress, complete=complete)
     if tty:
         click.echo("", err=True)
     for problem in report.problems[:max_problems]:
