@@ -12,6 +12,7 @@ completed file (the capture middleware writes its CDXJ index then).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -82,7 +83,7 @@ class RotatingWarcWriter:
         self.on_close = on_close
         self.serial = 0
         self.files: list[Path] = []
-        self._fh: io.BufferedWriter | None = None
+        self._fh: io.FileIO | None = None
         self._path: Path | None = None
         # warcio formats records; we compress ourselves (see GZIP_LEVEL).
         self._formatter = WARCWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION)
@@ -103,7 +104,8 @@ class RotatingWarcWriter:
             self.serial += 1
             try:
                 # "x": never overwrite an earlier file, even from a crawl in the same second.
-                self._fh = open(path, "xb")  # noqa: SIM115 - kept open across records
+                # Unbuffered: each record is written (and on failure cut) as a whole.
+                self._fh = open(path, "xb", buffering=0)  # noqa: SIM115 - kept open
             except FileExistsError:
                 continue
             except OSError as exc:
@@ -111,6 +113,17 @@ class RotatingWarcWriter:
             break
         self._path = path
         self.files.append(path)
+        try:
+            self._write_warcinfo(path)
+        except WarcWriteError:
+            # A file that could not even take its warcinfo (full disk) is not left behind.
+            self._fh.close()
+            self._fh, self._path = None, None
+            self.files.remove(path)
+            path.unlink(missing_ok=True)
+            raise
+
+    def _write_warcinfo(self, path: Path) -> None:
         info = dict(self.warcinfo)
         info.setdefault("format", "WARC File Format 1.1")
         info.setdefault("conformsTo", WARC_1_1_SPEC)
@@ -192,11 +205,16 @@ class RotatingWarcWriter:
         comp = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         data = comp.compress(raw) + comp.flush()
         assert self._fh is not None and self._path is not None
+        offset = self._fh.tell()
         try:
-            offset = self._fh.tell()
-            self._fh.write(data)
-            self._fh.flush()
+            view = memoryview(data)
+            while view:  # a raw write may be short (e.g. just before a full disk)
+                view = view[self._fh.write(view):]
         except OSError as exc:
+            # No half record: cut the file back to its last complete record.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fh.fileno(), offset)
+                self._fh.seek(offset)
             raise WarcWriteError(f"cannot write to {self._path}: {exc}") from exc
         return WarcPointer(
             filename=self._path.name,

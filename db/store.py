@@ -47,6 +47,8 @@ class ArchiveStore:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)
+        except sqlite3.OperationalError:
+            raise  # a full disk or a locked file, not a foreign file
         except sqlite3.DatabaseError as exc:
             raise NotAnArchiveError(f"{self.path}: {exc}") from exc
         self.conn = self.db.conn

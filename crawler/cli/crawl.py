@@ -115,6 +115,9 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     process.crawl(crawler, **{k: v for k, v in kwargs.items() if v is not None})
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    fatal = crawler.stats.get_value("archive/fatal_error") if crawler.stats else None
+    if fatal:  # the archive could not be written (crawler/fatal.py): say why, in one line
+        raise click.ClickException(f"{fatal}; the crawl stopped ({reason or 'not started'})")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount"):
         raise click.ClickException(f"crawl did not finish cleanly: {reason or 'not started'}")
 

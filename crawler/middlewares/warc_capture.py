@@ -53,6 +53,7 @@ from scrapy.http import Request, Response
 from archive import HttpExchange, RotatingWarcWriter, WarcWriteError
 from archive.exchange import warc_date
 from archive.writer import RevisitTarget
+from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import capture_row, recorded_settings
 from crawler.signals import capture_archived
 
@@ -114,8 +115,11 @@ class WarcCaptureMiddleware:
         }
         if self.resume:  # this file continues a crawl that was killed
             info["portal-archive-resumed-at"] = warc_date(datetime.now(UTC))
-        self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size,
-                                         on_close=self._index_file)
+        try:
+            self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size,
+                                             on_close=self._index_file)
+        except WarcWriteError as exc:  # an unwritable output directory
+            raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
         self.digests = self._load_digests()
         if self.resume and self.db_path.exists():
@@ -150,8 +154,13 @@ class WarcCaptureMiddleware:
                     "stats": json.dumps(stats, default=str, sort_keys=True),
                 },
             )
+        except WarcWriteError as exc:
+            note_fatal(self.crawler, "warc_write_error", str(exc))
         finally:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except WarcWriteError as exc:
+                note_fatal(self.crawler, "warc_write_error", str(exc))
 
     def item_scraped(self, item, response: Response, spider) -> None:
         """Write the ``metadata`` record of an extracted article next to its response."""
@@ -174,9 +183,8 @@ class WarcCaptureMiddleware:
             meta = self.writer.write_metadata(response.url, lines,
                                               refers_to=pointer.record_id)
         except WarcWriteError as exc:
-            logger.critical("%s", exc)
             self.stats.inc_value("warc/write_errors")
-            self.crawler.engine.close_spider(spider, "warc_write_error")
+            stop_crawl(self.crawler, "warc_write_error", str(exc))
             return
         self.stats.inc_value("warc/records_written")
         self.stats.inc_value("warc/metadata_records")
@@ -310,9 +318,8 @@ class WarcCaptureMiddleware:
         try:
             req_ptr, resp_ptr, digest = self.writer.write_exchange(exchange, revisit_of)
         except WarcWriteError as exc:
-            logger.critical("%s", exc)
             self.stats.inc_value("warc/write_errors")
-            self.crawler.engine.close_spider(self.crawler.spider, "warc_write_error")
+            stop_crawl(self.crawler, "warc_write_error", str(exc))
             raise IgnoreRequest(str(exc)) from exc
         self.stats.inc_value("warc/records_written", 2)
         self.stats.inc_value("warc/bytes_written", req_ptr.length + resp_ptr.length)

@@ -5,12 +5,14 @@ that never reach the spider) and stores each ``PageItem`` (articles, versions, c
 It also records the portal and the crawl (start, end, status, stats).
 
 Settings: ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DIR>/archive.db``),
-``ARCHIVE_DB_BATCH`` (captures per transaction).
+``ARCHIVE_DB_BATCH`` (captures per transaction). A write the database refuses stops the crawl
+(close reason ``db_write_error``, see ``crawler/fatal.py``); it is never only logged.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +20,10 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import index_page, recorded_settings
 from crawler.signals import capture_archived
-from db import ArchiveStore
+from db import ArchiveStore, DatabaseError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -48,13 +51,25 @@ class SQLiteStorePipeline:
         return cls(crawler)
 
     def spider_opened(self, spider) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.store = ArchiveStore(self.path, batch_size=self.batch)
-        self.store.upsert_portal(spider.portal.as_row())
-        self.store.start_crawl(
-            spider.crawl_id, spider.portal.id, spider.started_at,
-            recorded_settings(self.crawler.settings.get),
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.store = ArchiveStore(self.path, batch_size=self.batch)
+            self.store.upsert_portal(spider.portal.as_row())
+            self.store.start_crawl(
+                spider.crawl_id, spider.portal.id, spider.started_at,
+                recorded_settings(self.crawler.settings.get),
+            )
+        except (OSError, sqlite3.Error, DatabaseError) as exc:
+            self.store = None
+            raise fatal_at_open(self.crawler, "db_write_error",
+                                f"cannot write the archive database {self.path}: {exc}"
+                                ) from exc
+
+    def _failed(self, exc: Exception) -> None:
+        """A write the database refused (full disk, read-only file) stops the crawl: the WARC
+        records stay, and ``crawl --resume`` or ``reindex`` indexes them later."""
+        stop_crawl(self.crawler, "db_write_error",
+                   f"cannot write the archive database {self.path}: {exc}")
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.store is None:
@@ -64,19 +79,37 @@ class SQLiteStorePipeline:
                      if k.startswith("downloader/exception_type_count/")
                      and isinstance(v, int))
         status = "finished" if reason in ("finished", "closespider_pagecount") else "failed"
-        self.store.finish_crawl(
-            spider.crawl_id, spider.finish_time(), status, reason,
-            {"errors": errors, **{k: v for k, v in stats.items()}},
-        )
-        self.store.close()
+        try:
+            self.store.finish_crawl(
+                spider.crawl_id, spider.finish_time(), status, reason,
+                {"errors": errors, **{k: v for k, v in stats.items()}},
+            )
+            self.store.close()
+        except sqlite3.Error as exc:
+            note_fatal(self.crawler, "db_write_error",
+                       f"cannot write the archive database {self.path}: {exc}")
         self.store = None
 
     def capture_archived(self, capture: dict[str, Any]) -> None:
-        assert self.store is not None
-        self.store.add_capture(capture)
+        if self.store is None:
+            return  # the crawl is stopping: the database could not be opened
+        try:
+            self.store.add_capture(capture)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return
         self.stats.inc_value("archive/captures")
 
     def process_item(self, item: Any) -> Any:
+        if self.store is None:
+            return item
+        try:
+            return self._index_item(item)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return item
+
+    def _index_item(self, item: Any) -> Any:
         assert self.store is not None
         adapter = ItemAdapter(item)
         capture_id = self.store.capture_id(adapter["warc_record_id"])
