@@ -251,8 +251,8 @@ class RotatingWarcWriter:
         extra = {}
         if ex.ip_address:
             extra["WARC-IP-Address"] = ex.ip_address
-        # The digest covers the payload as stored, which is what warcio, pywb and cdxj-indexer
-        # compute and check; for a re-chunked body that includes the chunk framing.
+        # WARC 1.1: the payload is the entity body with transfer encoding removed; it is also
+        # exactly what the record stores (see _wire_response), so warcio check agrees.
         payload_digest = sha1_digest(payload)
         if revisit_of is not None:
             refers = {"WARC-Refers-To": revisit_of.record_id,
@@ -327,16 +327,21 @@ def _request_target(url: str) -> str:
     return target
 
 
-def _wire_response(ex: HttpExchange) -> tuple[StatusAndHeaders, bytes]:
-    """Status line, headers and body as they crossed the wire.
+# The name a ``Transfer-Encoding: chunked`` header is kept under (Common Crawl's convention).
+TRANSFER_ENCODING_KEPT_AS = "X-Crawler-Transfer-Encoding"
 
-    The HTTP client hands us a de-chunked body; a record that kept ``Transfer-Encoding:
-    chunked`` with a plain body would be unreadable, so such a body is re-framed as one chunk.
+
+def _wire_response(ex: HttpExchange) -> tuple[StatusAndHeaders, bytes]:
+    """Status line, headers and body as they crossed the wire, chunking removed.
+
+    The HTTP client hands us a de-chunked body, which is the WARC payload (the entity body
+    after transfer decoding) and what the record stores. Re-framing it as one made-up chunk
+    would store bytes the server never sent and put the framing into the payload digest, so
+    the body is stored as is and ``Transfer-Encoding`` is kept, renamed, as
+    ``X-Crawler-Transfer-Encoding`` (a reader honouring the original would try to de-chunk a
+    plain body).
     """
-    headers = list(ex.response_headers)
-    body = ex.body
-    te = ex.header("Transfer-Encoding")
-    if te and "chunked" in te.lower():
-        body = (b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n") if body else b"0\r\n\r\n"
+    headers = [(TRANSFER_ENCODING_KEPT_AS if k.lower() == "transfer-encoding"
+                and "chunked" in v.lower() else k, v) for k, v in ex.response_headers]
     status_line = f"{ex.status} {ex.reason}".rstrip()
-    return StatusAndHeaders(status_line, headers, protocol=ex.protocol), body
+    return StatusAndHeaders(status_line, headers, protocol=ex.protocol), ex.body

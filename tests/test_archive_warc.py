@@ -110,13 +110,24 @@ def test_warcio_check_passes_including_chunked(tmp_path):
     ex.response_headers = [("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")]
     with pinned_writer(tmp_path) as w:
         w.write_exchange(exchange())
-        _, resp, _ = w.write_exchange(ex)
+        _, resp, digest = w.write_exchange(ex)
         w.write_metadata("urn:test", {"a": "1"})
     result = subprocess.run([Path(sys.executable).parent / "warcio", "check", "-v",
                              str(tmp_path / resp.filename)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+    assert "payload digest" not in result.stdout.replace("digest pass", "")
     rec = read_record_at(tmp_path / resp.filename, resp.offset)
     assert rec.content == b"hello chunks" and rec.entity == b"hello chunks"
+    # WARC 1.1: the payload digest is over the entity body with the chunking removed, which
+    # is also what is stored; the original header is kept under another name.
+    assert digest == "sha1:" + _b32sha1(b"hello chunks")
+    assert rec.warc_headers["WARC-Payload-Digest"] == digest
+    assert rec.raw_payload == b"hello chunks"
+    assert rec.header("X-Crawler-Transfer-Encoding") == "chunked"
+    assert rec.header("Transfer-Encoding") is None
+    # the same body with or without chunking has one digest (deduplication relies on it)
+    plain = exchange(b"hello chunks")
+    assert w.payload_digest(plain) == w.payload_digest(ex) == digest
 
 
 def test_rotation_by_size_and_no_overwrite(tmp_path):

@@ -78,6 +78,38 @@ def test_clean_sample_verifies(tmp_path, chunked):
     assert check.digests_checked == 1 + 6 * 2 + 2
 
 
+def _chunked_record(path: Path, payload_digest_of: bytes) -> Path:
+    """A response record storing real chunk framing (as some tools write), whose payload
+    digest is computed over ``payload_digest_of``."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from archive.exchange import sha1_digest
+
+    framed = b"5\r\nhello\r\n7\r\n chunks\r\n0\r\n\r\n"
+    http = StatusAndHeaders("200 OK", [("Transfer-Encoding", "chunked"),
+                                       ("Content-Type", "text/plain")], protocol="HTTP/1.1")
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+        record = writer.create_warc_record(
+            "http://127.0.0.1:8000/chunked", "response", payload=io.BytesIO(framed),
+            length=len(framed), http_headers=http,
+            warc_headers_dict={"WARC-Payload-Digest": sha1_digest(payload_digest_of),
+                               "WARC-Block-Digest": sha1_digest(http.to_bytes() + framed)})
+        writer.write_record(record)
+    return path
+
+
+def test_payload_digest_of_a_chunked_record_is_over_the_dechunked_body(tmp_path):
+    good = verify_warc(_chunked_record(tmp_path / "good.warc.gz", b"hello chunks"))
+    assert good.problems == [] and good.digests_checked == 2
+    framed = b"5\r\nhello\r\n7\r\n chunks\r\n0\r\n\r\n"
+    wrong = verify_warc(_chunked_record(tmp_path / "wrong.warc.gz", framed))
+    assert [p.kind for p in wrong.problems] == ["payload-digest"]
+
+
 def test_flipped_byte_in_a_payload_fails_both_digests(tmp_path):
     path = write_sample(tmp_path)
     # The third member is the second response; flip one byte of its HTML.
