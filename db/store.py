@@ -121,6 +121,13 @@ class ArchiveStore:
             self.db["fetch_failures"].insert_all(rows, alter=False)
             self.commit()
 
+    def add_failure(self, row: dict[str, Any]) -> None:
+        """Insert one ``fetch_failures`` row in the current batch (committed with it)."""
+        keys = list(row)
+        self.conn.execute(f"INSERT INTO fetch_failures ({', '.join(keys)}) "
+                          f"VALUES ({', '.join('?' * len(keys))})", [row[k] for k in keys])
+        self._wrote()
+
     # -- captures ------------------------------------------------------------------------
     def add_capture(self, capture: dict[str, Any]) -> int:
         """Insert one capture row (one fetched URL); return its id. Idempotent per record."""

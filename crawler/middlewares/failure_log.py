@@ -20,8 +20,10 @@ What becomes a row:
 Network failures, including ``too_large`` (Scrapy cancels the download), exist only here:
 no whole response arrived, so there is nothing to archive. HTTP errors, redirect loops and
 off-site redirects are also in the WARC, as response records with their status.
-Rows are kept in memory and written when the spider closes, after the SQLite pipeline has
-committed (a crawl killed with SIGKILL loses its failure rows, not its captures).
+Each row is handed to the SQLite pipeline as it happens (``failure_recorded`` signal) and
+written with the captures' batched transactions, so a crawl killed with SIGKILL keeps the
+failures of every committed batch; a row no pipeline took (the pipeline off, or already
+closed) is written when the spider closes.
 
 Settings: ``FAILURE_LOG_ENABLED`` (True), ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH``,
 ``ARCHIVE_OUT_DIR``, ``REDIRECT_MAX_TIMES``. Stats: ``failure_log/<kind>``.
@@ -41,6 +43,7 @@ from scrapy.http import Request, Response
 
 from crawler.middlewares.failure_kinds import _chain, failure_kind
 from crawler.registry import host_allowed
+from crawler.signals import failure_recorded
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -97,13 +100,16 @@ class FailureLogMiddleware:
                warc_record_id: str | None = None) -> None:
         spider = self.crawler.spider
         portal = getattr(spider, "portal", None)
-        self.rows.append({
+        row = {
             "crawl_id": getattr(spider, "crawl_id", None),
             "portal_id": getattr(portal, "id", None), "url": url, "kind": kind,
             "detail": " ".join(str(detail).split())[:500], "failed_at": _now(),
             "warc_record_id": warc_record_id,
-        })
+        }
         self.crawler.stats.inc_value(f"failure_log/{kind}")
+        taken = self.crawler.signals.send_catch_log(failure_recorded, row=row)
+        if not any(result is True for _, result in taken):
+            self.rows.append(row)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status >= 400:

@@ -22,7 +22,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import index_page, recorded_settings
-from crawler.signals import capture_archived
+from crawler.signals import capture_archived, failure_recorded
 from db import ArchiveStore, DatabaseError
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class SQLiteStorePipeline:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.capture_archived, signal=capture_archived)
+        crawler.signals.connect(self.failure_recorded, signal=failure_recorded)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SQLiteStorePipeline:
@@ -99,6 +100,17 @@ class SQLiteStorePipeline:
             self._failed(exc)
             return
         self.stats.inc_value("archive/captures")
+
+    def failure_recorded(self, row: dict[str, Any]) -> bool:
+        """A ``fetch_failures`` row (crawler/middlewares/failure_log.py), written with the
+        captures' batches as it happens, so a killed crawl keeps its failures."""
+        if self.store is None:
+            return False
+        try:
+            self.store.add_failure(row)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        return True
 
     def process_item(self, item: Any) -> Any:
         if self.store is None:

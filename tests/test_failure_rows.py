@@ -1,0 +1,77 @@
+"""``fetch_failures`` rows are written as they happen, in the captures' batched transactions
+(not only when the crawl closes), so a crawl killed with SIGKILL keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+from types import SimpleNamespace
+
+from scrapy.settings import Settings
+from scrapy.signalmanager import SignalManager
+
+from crawler.middlewares.failure_log import FailureLogMiddleware
+from crawler.pipelines.sqlite_store import SQLiteStorePipeline
+from crawler.registry import adhoc_portal
+
+
+class Stats(dict):
+    def get_value(self, key, default=None):
+        return self.get(key, default)
+
+    def set_value(self, key, value):
+        self[key] = value
+
+    def inc_value(self, key, count=1):
+        self[key] = self.get(key, 0) + count
+
+    def get_stats(self):
+        return dict(self)
+
+
+def fake_crawler(tmp_path, **settings):
+    spider = SimpleNamespace(portal=adhoc_portal("http://127.0.0.1:1/", "qnp", "t"),
+                             crawl_id="t-1", started_at="2026-01-02T03:04:05Z",
+                             finish_time=lambda: "2026-01-02T03:05:00Z")
+    return SimpleNamespace(
+        settings=Settings({"ARCHIVE_DB_PATH": str(tmp_path / "archive.db"), **settings}),
+        stats=Stats(), signals=SignalManager(), spider=spider, engine=None)
+
+
+def committed(tmp_path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(tmp_path / "archive.db")  # another connection: committed rows only
+    try:
+        return conn.execute("SELECT url, kind FROM fetch_failures ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_failure_rows_are_committed_with_the_batches(tmp_path):
+    crawler = fake_crawler(tmp_path, ARCHIVE_DB_BATCH=2)
+    pipeline = SQLiteStorePipeline(crawler)
+    log = FailureLogMiddleware(crawler)
+    pipeline.spider_opened(crawler.spider)
+    log.record("http://127.0.0.1:1/a", "timeout", "DownloadTimeoutError: took longer")
+    log.record("http://127.0.0.1:1/b", "dns", "CannotResolveHostError")
+    # Two rows fill a batch: committed while the crawl runs, nothing left for the close.
+    assert committed(tmp_path) == [("http://127.0.0.1:1/a", "timeout"),
+                                   ("http://127.0.0.1:1/b", "dns")]
+    assert log.rows == []
+    log.record("http://127.0.0.1:1/c", "refused", "DownloadConnectionRefusedError")
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert committed(tmp_path)[-1] == ("http://127.0.0.1:1/c", "refused")
+    assert crawler.stats["failure_log/timeout"] == 1
+
+
+def test_rows_no_pipeline_took_are_written_at_the_close(tmp_path):
+    from db import ArchiveStore
+
+    crawler = fake_crawler(tmp_path)
+    store = ArchiveStore(tmp_path / "archive.db")
+    store.upsert_portal(crawler.spider.portal.as_row())
+    store.start_crawl("t-1", "t", "2026-01-02T03:04:05Z", {})
+    store.close()
+    log = FailureLogMiddleware(crawler)  # no pipeline listens
+    log.record("http://127.0.0.1:1/a", "tls", "SSL handshake failed")
+    assert committed(tmp_path) == [] and len(log.rows) == 1
+    log.flush()
+    assert committed(tmp_path) == [("http://127.0.0.1:1/a", "tls")]
