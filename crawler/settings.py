@@ -14,6 +14,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   per-portal ``concurrency``/``delay``; ``RETRY_AFTER_ENABLED``, ``RETRY_AFTER_MAX``,
   ``RETRY_AFTER_DEFAULT``: ``Retry-After`` on 429/503 (``crawler/middlewares/``);
   ``FAILURE_KINDS_ENABLED``: download failures sorted into DNS, TLS, timeout, refused, other.
+- ``NOTHING_ARCHIVED_ENABLED``: a crawl that archived no response fails (``nothing_archived``);
+  ``QUIET_NETWORK_ERRORS_ENABLED``: network failures are logged without tracebacks.
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
   ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
 
@@ -73,6 +75,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,
+    "crawler.extensions.nothing_archived.NothingArchived": 510,
+    "crawler.extensions.quiet_network_errors.QuietNetworkErrors": 520,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 
@@ -98,6 +102,8 @@ RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_DEFAULT = 0.0
 FAILURE_KINDS_ENABLED = True
 FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_log.py)
+NOTHING_ARCHIVED_ENABLED = True  # a crawl that archived nothing fails (nothing_archived)
+QUIET_NETWORK_ERRORS_ENABLED = True  # network failures logged in one line, no traceback
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap
 TRAPS_YEARS_AHEAD = 1  # calendar years beyond next year are a trap

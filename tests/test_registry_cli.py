@@ -127,7 +127,7 @@ def test_crawl_argument_errors_are_one_line():
     result = runner.invoke(main, ["crawl", "nosuchportal"])
     assert result.exit_code == 1 and "Unknown portal id" in result.output
     result = runner.invoke(main, ["crawl", "--url", "file:///etc/passwd"])
-    assert result.exit_code == 1 and "not an http(s) URL" in result.output
+    assert result.exit_code == 2 and "not an http(s) URL" in result.output
     result = runner.invoke(main, ["crawl"])
     assert result.exit_code == 2
     result = runner.invoke(main, ["reindex", "--db", "x.db", "missing.warc.gz"])

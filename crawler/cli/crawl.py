@@ -11,6 +11,21 @@ import click
 from crawler.registry import KNOWN_FAMILIES, adhoc_portal, get_portal
 
 
+def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> None:
+    """A bad --url or --id is a usage error naming the option (not a registry error)."""
+    from urllib.parse import urlsplit
+
+    from crawler.registry import ID_RE
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="'--url'")
+    if portal_id is not None and not ID_RE.match(portal_id):
+        raise click.BadParameter(f"{portal_id!r} must be lowercase letters, digits, '-' or "
+                                 "'_'", param_hint="'--id'")
+    adhoc_portal(url, family or "auto", portal_id)
+
+
 def _scrapy_settings(out: str, overrides: tuple[str, ...]):
     from scrapy.utils.project import get_project_settings
 
@@ -70,7 +85,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     if bool(portal_ids) == bool(url):
         raise click.UsageError("give registry portal ids or --url, not both or neither")
     if url:
-        adhoc_portal(url, family or "auto", portal_id)  # validate before starting Scrapy
+        _check_adhoc(url, family, portal_id)  # before starting Scrapy
     else:
         for pid in portal_ids:
             get_portal(pid, registry)
@@ -118,6 +133,9 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     fatal = crawler.stats.get_value("archive/fatal_error") if crawler.stats else None
     if fatal:  # the archive could not be written (crawler/fatal.py): say why, in one line
         raise click.ClickException(f"{fatal}; the crawl stopped ({reason or 'not started'})")
+    if reason == "nothing_archived":  # crawler/extensions/nothing_archived.py
+        detail = crawler.stats.get_value("nothing_archived/detail")
+        raise click.ClickException(f"nothing archived: {detail}")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount"):
         raise click.ClickException(f"crawl did not finish cleanly: {reason or 'not started'}")
 
