@@ -22,7 +22,7 @@ from db.errors import DatabaseError
 EXPORT_COLUMNS = (
     "url", "portal", "article_id", "title", "published_at", "author", "summary", "body_text",
     "category", "view_count", "visits_today", "visits_total", "online_now", "captured_at",
-    "warc_file", "warc_offset", "warc_record_id",
+    "warc_file", "warc_offset", "warc_record_id", "date_precision",
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

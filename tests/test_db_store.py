@@ -102,6 +102,28 @@ def test_fts_and_export(store):
     assert '"title": "Họp Ban thường vụ HU"' in out.getvalue()
 
 
+def test_export_says_when_a_date_has_no_time(store):
+    """A date-only article is stored at midnight: date_precision tells it from 00:00."""
+    midnight = article(published_at="2022-01-27T00:00:00+07:00", published_raw="27/01/2022",
+                       date_precision="day")
+    at_zero = article(url="http://h/x?nid=2", published_at="2022-01-27T00:00:00+07:00",
+                      published_raw="27/01/2022 00:00", date_precision="minute")
+    undated = article(url="http://h/x?nid=3", published_at=None, published_raw=None,
+                      date_precision=None)
+    for n, (rec, key) in enumerate(((midnight, "1"), (at_zero, "2"), (undated, "3")), 1):
+        cid = store.add_capture(capture(n, rec["url"]))
+        store.add_article(cid, "binhlieu", f"t{n}", rec, key, rec["url"])
+    store.commit()
+    rows = {r["article_id"]: r for r in export_rows(store.conn)}
+    assert [rows[k]["date_precision"] for k in "123"] == ["day", "minute", None]
+    assert rows["1"]["published_at"] == rows["2"]["published_at"]
+    out = io.StringIO()
+    write_csv(iter(rows.values()), out)
+    header, *lines = out.getvalue().splitlines()
+    assert header.endswith(",warc_record_id,date_precision")  # appended: positions kept
+    assert sorted(line.rsplit(",", 1)[1] for line in lines) == ["", "day", "minute"]
+
+
 def test_bad_filters_are_clear(store):
     with pytest.raises(BadFilterError, match="--since '27/01/2022'"):
         list(export_rows(store.conn, since="27/01/2022"))
