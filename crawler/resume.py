@@ -91,8 +91,9 @@ def seal(path: Path) -> str | None:
 
 def prepare_resume(out_dir: str | os.PathLike, portal_id: str,
                    db_path: str | os.PathLike | None = None,
-                   warc_dir: str | os.PathLike | None = None) -> ResumePlan:
-    """Make the archive in ``out_dir`` consistent and say which crawl to continue."""
+                   warc_dir: str | os.PathLike | None = None, shard: str = "") -> ResumePlan:
+    """Make the archive in ``out_dir`` consistent and say which crawl to continue (the
+    worker ``shard`` of a sharded crawl, ``CRAWL_SHARD``; "" for an unsharded one)."""
     out = Path(out_dir)
     db = Path(db_path) if db_path else out / "archive.db"
     if not db.exists():
@@ -101,13 +102,16 @@ def prepare_resume(out_dir: str | os.PathLike, portal_id: str,
     try:
         row = conn.execute(
             "SELECT id, started_at FROM crawls WHERE portal_id = ? AND "
-            "coalesce(status, 'running') NOT IN ('finished') ORDER BY started_at DESC LIMIT 1",
-            [portal_id]).fetchone()
+            "coalesce(status, 'running') NOT IN ('finished') AND "
+            "coalesce(json_extract(settings, '$.CRAWL_SHARD'), '') = ? "
+            "ORDER BY started_at DESC LIMIT 1",
+            [portal_id, shard or ""]).fetchone()
     finally:
         conn.close()
     if row is None:
-        raise NothingToResumeError(f"nothing to resume: no unfinished crawl of {portal_id} "
-                                   f"in {db}")
+        which = f" (worker {shard})" if shard else ""
+        raise NothingToResumeError(f"nothing to resume: no unfinished crawl of {portal_id}"
+                                   f"{which} in {db}")
     plan = ResumePlan(crawl_id=row[0], started_at=row[1])
     plan.files = crawl_warcs(Path(warc_dir) if warc_dir else out / "warc", plan.crawl_id)
     for path in plan.files:
@@ -129,7 +133,7 @@ def apply_resume(settings, spider_kwargs: dict, portal_id: str) -> ResumePlan:
 
     out = Path(settings.get("ARCHIVE_OUT_DIR") or "data")
     plan = prepare_resume(out, portal_id, settings.get("ARCHIVE_DB_PATH"),
-                          settings.get("WARC_DIR"))
+                          settings.get("WARC_DIR"), settings.get("CRAWL_SHARD") or "")
     for note in plan.sealed + plan.problems:
         click.echo(f"resume: {note}", err=True)
     click.echo(f"resume: continuing crawl {plan.crawl_id} ({len(plan.files)} WARC files, "

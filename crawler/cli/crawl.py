@@ -60,6 +60,10 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
               "of the portal in --out; nothing already archived is fetched again.")
 @click.option("-s", "settings_", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as scrapy crawl -s does.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Split each portal's crawl over N processes (N cores), each archiving "
+              "a share of the articles; the portal's load stays the same (per-host "
+              "concurrency divided, delays multiplied by N).")
 @click.option("--all", "all_portals", is_flag=True, help="Every portal of the registry.")
 @click.option("--scrapyd", "scrapyd_urls", multiple=True, metavar="URL",
               help="Dispatch the crawls to these Scrapyd nodes (repeatable) and wait; then "
@@ -70,7 +74,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
           limit: int | None, portal_id: str | None, registry: str | None,
           settings_: tuple[str, ...], mode: str = "full", resume: bool = False,
           all_portals: bool = False, scrapyd_urls: tuple[str, ...] = (),
-          node_out: str | None = None) -> None:
+          node_out: str | None = None, workers: int = 1) -> None:
     """Archive PORTAL_ID... (registry ids) or --url URL."""
     if all_portals:
         from crawler.registry import load_registry
@@ -101,6 +105,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
             for item in settings_:
                 args += ["-s", item]
             args += ["--resume"] if resume else []
+            args += ["--workers", str(workers)] if workers > 1 else []
             if subprocess.call(args) != 0:
                 failed.append(pid)
         if failed:
@@ -109,6 +114,18 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     from scrapy.crawler import CrawlerProcess
 
     settings = _scrapy_settings(out, settings_)
+    if workers > 1:
+        from crawler.cli.crawl_workers import run_workers
+
+        target = ["--url", url] + (["--id", portal_id] if portal_id else []) if url \
+            else [portal_ids[0]]
+        for flag, value in (("--family", family), ("--registry", registry),
+                            ("--mode", mode)):
+            if value:
+                target += [flag, str(value)]
+        pid = portal_id or (portal_ids[0] if portal_ids else adhoc_portal(url, "auto", None).id)
+        run_workers(pid, target, out, settings, settings_, workers, limit, resume)
+        return
     kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
     kwargs.update(family=family, limit=limit, registry=registry, mode=mode)
     if mode == "incremental":

@@ -32,6 +32,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _STRIP_TAGS = ("script", "style", "noscript", "template", "svg", "math", "select", "textarea",
                "object", "embed", "applet")
 _LOCAL = threading.local()
+# Plain strings: lxml's "smart" strings would keep the whole tree alive.
+_HREFS = etree.XPath("//a/@href", smart_strings=False)
+_BASE_HREF = etree.XPath("(//base/@href)[1]", smart_strings=False)
 
 
 def _parser() -> etree.HTMLParser:
@@ -106,6 +109,10 @@ class Page:
     root: Any = None  # lxml HtmlElement or None
     errors: list[str] = field(default_factory=list)
     jsonld: list[dict[str, Any]] = field(default_factory=list)
+    # Read before scripts, forms and the like are stripped, so link discovery sees every
+    # link the browser would: the crawler follows these instead of parsing the page again.
+    hrefs: list[str] = field(default_factory=list)  # raw a/@href values, in page order
+    base_href: str | None = None  # <base href>, when the page has one
 
     @cached_property
     def body(self) -> Any:
@@ -221,6 +228,9 @@ def load_page(url: str, data: str | bytes | None, encoding: str | None = None) -
     if root is None:
         page.errors.append("no HTML elements in the document")
         return page
+    page.hrefs = _HREFS(root)
+    base = _BASE_HREF(root)
+    page.base_href = base[0].strip() if base else None
     try:
         page.jsonld = _read_jsonld(root)
     except Exception as exc:  # malformed documents can trip xpath in odd ways

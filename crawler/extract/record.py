@@ -56,6 +56,12 @@ class ArticleRecord:
     counters: list[VisitCounter] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    # The page's raw a/@href values and <base href>, for the crawler's link discovery: not
+    # part of the record (to_dict leaves them out), only a by-product of the one parse.
+    links: list[str] = field(default_factory=list, repr=False, compare=False,
+                             metadata={"transient": True})
+    base_href: str | None = field(default=None, repr=False, compare=False,
+                                  metadata={"transient": True})
 
     @property
     def is_article(self) -> bool:
@@ -66,6 +72,8 @@ class ArticleRecord:
         """Plain, JSON-serialisable data (counters as dicts)."""
         data: dict[str, Any] = {}
         for f in fields(self):
+            if f.metadata.get("transient"):
+                continue
             value = getattr(self, f.name)
             if f.name == "counters":
                 value = [c.to_dict() for c in value]

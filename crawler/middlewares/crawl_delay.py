@@ -8,7 +8,8 @@ archived) and keeps the host's downloader slot at least that slow, without jitte
 AutoThrottle moves it. A registry entry's ``delay`` (seconds) is a floor of the same kind and
 its ``concurrency`` caps parallel requests to each of the portal's hosts.
 
-Settings: ``CRAWL_DELAY_ENABLED`` (True), ``CRAWL_DELAY_MAX`` (seconds, default 60).
+Settings: ``CRAWL_DELAY_ENABLED`` (True), ``CRAWL_DELAY_MAX`` (seconds, default 60),
+``CRAWL_SHARD`` (one worker of N waits N times as long: ``crawler/sharding.py``).
 Stats: ``crawl_delay/robots`` (the delay robots.txt asked for), ``crawl_delay/floor``.
 """
 
@@ -22,6 +23,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.sharding import parse_shard
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,6 +54,8 @@ class CrawlDelayMiddleware:
         self.user_agent = (settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
                            or "*")
         self.floors: dict[str, float] = {}  # host -> the least delay between its requests
+        shard = parse_shard(settings.get("CRAWL_SHARD"))
+        self.workers = shard[1] if shard else 1
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -66,13 +71,16 @@ class CrawlDelayMiddleware:
         for host in portal.allowed_hosts:
             slot = dict(downloader.per_slot_settings.get(host, {}))
             if "concurrency" in extra:
-                slot["concurrency"] = int(extra["concurrency"])
+                slot["concurrency"] = max(1, int(extra["concurrency"]) // self.workers)
             if "delay" in extra:
-                slot["delay"] = float(extra["delay"])
+                slot["delay"] = float(extra["delay"]) * self.workers
                 self._raise_floor(host, float(extra["delay"]))
             downloader.per_slot_settings[host] = slot
 
     def _raise_floor(self, host: str, delay: float) -> None:
+        # One worker of N (crawl --workers N): each waits N times as long, so the host sees
+        # the delay it asked for across all of them.
+        delay *= self.workers
         self.floors[host] = max(self.floors.get(host, 0.0), delay)
         self.stats.max_value("crawl_delay/floor", self.floors[host])
 
