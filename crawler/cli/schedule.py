@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -21,11 +22,15 @@ def schedule() -> None:
 @click.option("--out", default="data", show_default=True, type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def schedule_list(registry: str | None, out: str, fmt: str) -> None:
-    """Each scheduled portal: schedule, last run with its outcome, next run."""
-    from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
+    """Each scheduled portal: schedule, last run with its outcome, next run (read-only)."""
+    from datetime import UTC, datetime
 
-    sched = Scheduler(load_registry(registry), Path(out), SubprocessLauncher(Path(out), registry))
-    rows = sched.status()
+    from crawler.scheduling.runlog import RunLog
+    from crawler.scheduling.scheduler import schedule_status
+
+    # Reads DIR/scheduler.db as it is: listing never creates, recovers or closes a run.
+    log = RunLog.read_only(Path(out) / "scheduler.db")
+    rows = schedule_status(load_registry(registry), log, datetime.now(UTC))
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -37,6 +42,8 @@ def schedule_list(registry: str | None, out: str, fmt: str) -> None:
     for r in rows:
         click.echo(f"{r['portal']:<16} {r['schedule']:<14} {r['mode']:<11} "
                    f"{r['last_run'] or '-':<27} {r['last_outcome'] or '-':<8} {r['next_run']}")
+        if r["last_error"]:
+            click.echo(f"{'':<16} error: {r['last_error']}")
 
 
 @schedule.command("run")
@@ -53,9 +60,26 @@ def schedule_list(registry: str | None, out: str, fmt: str) -> None:
 def schedule_run(registry: str | None, out: str, interval: float, once: bool,
                  scrapyd_urls: tuple[str, ...] = (), node_out: str | None = None) -> None:
     """Run the scheduler: start due crawls as separate processes (Ctrl-C to stop)."""
-    from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
+    from crawler.scheduling.locked import acquire
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # One scheduler per output directory: a second one would start the same slots again
+    # and take the first one's live runs for its own. The kernel drops the lock when this
+    # process ends, however it ends.
+    lock = Path(out) / "locks" / "scheduler.lock"
+    fd = acquire(str(lock))
+    if fd is None:
+        raise click.ClickException(f"another scheduler is running on {out} ({lock} is held)")
+    try:
+        _run(registry, out, interval, once, scrapyd_urls, node_out)
+    finally:
+        os.close(fd)
+
+
+def _run(registry: str | None, out: str, interval: float, once: bool,
+         scrapyd_urls: tuple[str, ...], node_out: str | None) -> None:
+    from crawler.scheduling.scheduler import Scheduler, SubprocessLauncher
+
     launcher = SubprocessLauncher(Path(out), registry)
     if scrapyd_urls:
         from crawler.cluster.scrapyd import Cluster, ScrapydLauncher

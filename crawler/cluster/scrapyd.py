@@ -263,6 +263,11 @@ class ScrapydLauncher:
             return 1
         return 0 if rows and all(r[0] == "finished" for r in rows) else 1
 
+    def run_alive(self, portal_id: str, pid: int | None = None) -> bool:
+        """Whether a job of the portal is pending or running on a reachable node (a
+        restarted scheduler adopts such runs instead of calling them lost)."""
+        return portal_id in self.cluster.active_jobs()
+
     def _submit(self, portal: Portal, mode: str, exclude: Iterable[ScrapydNode] = ()
                 ) -> tuple[ScrapydNode, str]:
         node = self.cluster.least_busy(exclude)

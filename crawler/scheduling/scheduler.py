@@ -3,12 +3,23 @@ once, catch up a missed run once, log every run.
 
 The clock and the launcher are injected, so tests drive time by hand and never sleep; the
 real launcher runs ``portal-archive crawl`` under ``crawler.scheduling.locked`` with output to
-``DIR/logs/``. One failing crawl is one failed row in the run log; the loop goes on.
+``DIR/logs/``. One failing crawl is one failed row in the run log, with the error its crawl
+printed last; the loop goes on.
+
+Crawls outlive the scheduler that started them. A scheduler starting up finds their runs
+still marked ``running``: those whose crawl is alive (it holds its portal's lock; or its pid
+lives, or its Scrapyd job is active, as the launcher's ``run_alive`` tells) are adopted and
+reaped when they end; only those whose process is gone are closed, with the outcome their
+log or the archive shows, else ``lost``. ``schedule_status`` reads the log without changing
+it (``schedule list``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +31,7 @@ from typing import Protocol
 
 from crawler.registry import Portal
 from crawler.scheduling.locked import LOCKED_EXIT
-from crawler.scheduling.runlog import RunLog
+from crawler.scheduling.runlog import RunLog, last_error
 from crawler.scheduling.window import in_window
 
 logger = logging.getLogger(__name__)
@@ -59,6 +70,88 @@ class SubprocessLauncher:
             return subprocess.Popen(self.command(portal, mode), stdout=log,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
+    def run_alive(self, portal_id: str, pid: int | None) -> bool:
+        """Whether a crawl of the portal still runs: someone holds its lock."""
+        lock = self.out / "locks" / f"{portal_id}.lock"
+        return lock_held(lock) if lock.exists() else pid_alive(pid)
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another process holds the ``flock`` of ``path`` (checked without waiting)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's own shared lock
+    return False
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's process
+    return True
+
+
+class _Adopted:
+    """A run started by an earlier scheduler whose crawl still runs: ``poll()`` is None while
+    it is alive, then -1 (the exit code is its parent's to know, not ours)."""
+
+    def __init__(self, alive: Callable[[], bool], pid: int | None) -> None:
+        self.alive = alive
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        return None if self.alive() else -1
+
+
+def crawl_outcome(db_path: Path, portal_id: str, since: str) -> tuple[str, str] | None:
+    """How the archive says the portal's first crawl started at or after ``since`` ended:
+    (``finished``/``failed``/…, finish reason), or None when it has no such crawl."""
+    if not db_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT status, finish_reason FROM crawls WHERE portal_id = ? AND "
+                "started_at >= ? ORDER BY started_at LIMIT 1",
+                [portal_id, datetime.fromisoformat(since).astimezone(UTC)
+                 .strftime("%Y-%m-%dT%H:%M:%S")]).fetchone()
+        finally:
+            conn.close()
+    except (sqlite3.Error, ValueError):
+        return None
+    return (row[0], row[1] or "") if row else None
+
+
+def schedule_status(portals: dict[str, Portal], log: RunLog, now: datetime) -> list[dict]:
+    """Each scheduled portal: schedule, last run with its outcome and error, next run."""
+    rows = []
+    for portal_id, portal in portals.items():
+        if portal.schedule is None:
+            continue
+        last = log.last_run(portal_id)
+        rows.append({
+            "portal": portal_id, "schedule": portal.schedule.cron,
+            "timezone": portal.schedule.timezone, "mode": portal.schedule.mode,
+            "last_run": last["started_at"] if last else None,
+            "last_outcome": last["outcome"] if last else None,
+            "last_error": last.get("error") if last else None,
+            "next_run": portal.schedule.next_after(now).isoformat(),
+        })
+    return rows
+
 
 class Scheduler:
     def __init__(self, portals: dict[str, Portal], out: Path, launcher: Launcher,
@@ -72,12 +165,36 @@ class Scheduler:
         self.handles: dict[str, tuple[int, Handle]] = {}
         self._recover()
 
+    def _alive(self, portal_id: str, pid: int | None) -> bool:
+        probe = getattr(self.launcher, "run_alive", None)
+        return probe(portal_id, pid) if probe is not None else pid_alive(pid)
+
     def _recover(self) -> None:
-        """Runs still marked running belong to a scheduler that died: mark them lost (their
-        crawl may have finished; its own crawls row in archive.db says how)."""
+        """Runs still marked running were started by a scheduler that stopped. A live crawl
+        is adopted (reaped by ``tick`` when it ends); a dead one is closed now."""
         for row in self.log.running():
-            self.log.finish(row["id"], self.clock(), None, "lost",
-                            "the scheduler stopped while this run was in progress")
+            portal_id, pid = row["portal_id"], row["pid"]
+            if portal_id in self.portals and self._alive(portal_id, pid):
+                self.handles[portal_id] = (row["id"], _Adopted(
+                    lambda p=portal_id, q=pid: self._alive(p, q), pid))
+                logger.info("run %s of %s is still running: adopted", row["id"], portal_id)
+            else:
+                self._close_unwatched(row, self.clock())
+
+    def _close_unwatched(self, row: dict, now: datetime) -> None:
+        """A run whose crawl ended while no scheduler watched it: the outcome its log (the
+        CLI's ``Error:`` line) or the archive's ``crawls`` row shows, else ``lost``."""
+        error = last_error(row.get("log_file"))
+        seen = crawl_outcome(self.out / "archive.db", row["portal_id"], row["started_at"])
+        if error:
+            outcome, detail = "failed", "ended while no scheduler watched it"
+        elif seen and seen[0] == "finished":
+            outcome, detail = "ok", "ended while no scheduler watched it"
+        elif seen and seen[0] != "running":
+            outcome, detail, error = "failed", "ended while no scheduler watched it", seen[1]
+        else:
+            outcome, detail = "lost", "the scheduler stopped while this run was in progress"
+        self.log.finish(row["id"], now, None, outcome, detail, error)
 
     def _reap(self, now: datetime) -> None:
         for portal_id, (run_id, handle) in list(self.handles.items()):
@@ -85,14 +202,21 @@ class Scheduler:
             if code is None:
                 continue
             del self.handles[portal_id]
+            row = self.log.get(run_id)
+            if isinstance(handle, _Adopted):
+                self._close_unwatched(row, now)
+                continue
+            error = None
             if code == 0:
                 outcome, detail = "ok", None
             elif code == LOCKED_EXIT:
                 outcome, detail = "locked", "another crawl of this portal held the lock"
             else:
                 outcome, detail = "failed", f"exit status {code}"
-            self.log.finish(run_id, now, code, outcome, detail)
-            logger.info("run %s of %s ended: %s", run_id, portal_id, outcome)
+                error = last_error(row.get("log_file"))
+            self.log.finish(run_id, now, code, outcome, detail, error)
+            logger.info("run %s of %s ended: %s%s", run_id, portal_id, outcome,
+                        f" ({error})" if error else "")
 
     def tick(self) -> list[str]:
         """One pass: reap finished crawls, start due ones; return the portals started."""
@@ -141,16 +265,4 @@ class Scheduler:
 
     def status(self) -> list[dict]:
         """Each scheduled portal: schedule, last run and its outcome, next run."""
-        now = self.clock()
-        rows = []
-        for portal_id, portal in self.portals.items():
-            assert portal.schedule is not None
-            last = self.log.last_run(portal_id)
-            rows.append({
-                "portal": portal_id, "schedule": portal.schedule.cron,
-                "timezone": portal.schedule.timezone, "mode": portal.schedule.mode,
-                "last_run": last["started_at"] if last else None,
-                "last_outcome": last["outcome"] if last else None,
-                "next_run": portal.schedule.next_after(now).isoformat(),
-            })
-        return rows
+        return schedule_status(self.portals, self.log, self.clock())
