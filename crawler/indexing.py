@@ -9,6 +9,7 @@ extraction found.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,7 +23,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 RECORDED_SETTINGS = (
     "USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
     "AUTOTHROTTLE_ENABLED", "DEPTH_LIMIT", "CLOSESPIDER_PAGECOUNT", "DOWNLOAD_TIMEOUT",
-    "WARC_MAX_SIZE",
+    "WARC_MAX_SIZE", "CRAWL_SHARD",
 )
 
 
@@ -157,20 +158,42 @@ def portal_article_key(family: Any, url: str, article_id: str, base_url: str | N
     return article_id if site == family.site(base_url) else f"{site}:{article_id}"
 
 
+@dataclass
+class PageAnalysis:
+    """What one page yields: the record (a dict), the article key, the canonical URL, and
+    for link discovery the page's raw ``a/@href`` values and its base URL (read from the
+    extraction's parse: the crawler never parses a page twice)."""
+
+    record: dict[str, Any]
+    key: str | None
+    canonical: str | None
+    hrefs: list[str] = field(default_factory=list)
+    base_url: str | None = None
+
+
 def analyse_page(url: str, body: bytes, content_type: str | None, family: str,
                  base_url: str | None = None
                  ) -> tuple[dict[str, Any], str | None, str | None]:
     """Extract one page: the record as a dict, the article key and the canonical URL
     (``base_url``, the portal's, puts the site into keys of pages elsewhere)."""
+    page = analyse(url, body, content_type, family, base_url)
+    return page.record, page.key, page.canonical
+
+
+def analyse(url: str, body: bytes, content_type: str | None, family: str,
+            base_url: str | None = None) -> PageAnalysis:
+    """``analyse_page`` with the page's links (``PageAnalysis``)."""
     from crawler.extract import extract, get_family
 
     try:
         html = decode_html(body, content_type)
         name = resolve_family(family, url, html)
-        record = extract(url, html, family=name).to_dict()
+        result = extract(url, html, family=name)
+        record = result.to_dict()
     except Exception as exc:  # noqa: BLE001 - a failed extraction is not a failed capture
         reason = f"extraction crashed: {type(exc).__name__}: {exc}"[:500]
-        return {"url": url, "page_type": "error", "failures": {"extract": reason}}, None, None
+        return PageAnalysis({"url": url, "page_type": "error",
+                             "failures": {"extract": reason}}, None, None)
     fam = get_family(record.get("family") or name)
     key = record.get("article_id") or fam.article_id(url)
     canonical = fam.canonical_url(url) if key else None
@@ -180,4 +203,5 @@ def analyse_page(url: str, body: bytes, content_type: str | None, family: str,
         # A page with no id of its own is identified by its canonical URL.
         canonical = fam.canonical_url(url)
         key = canonical
-    return record, key, canonical
+    page_base = urljoin(url, result.base_href) if result.base_href else url
+    return PageAnalysis(record, key, canonical, result.links, page_base)

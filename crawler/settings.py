@@ -16,6 +16,7 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   ``FAILURE_KINDS_ENABLED``: download failures sorted into DNS, TLS, timeout, refused, other.
 - ``NOTHING_ARCHIVED_ENABLED``: a crawl that archived no response fails (``nothing_archived``);
   ``QUIET_NETWORK_ERRORS_ENABLED``: network failures are logged without tracebacks.
+- ``CRAWL_SHARD``: this process is one worker of ``crawl --workers N`` (``crawler/sharding.py``).
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
   ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
 
@@ -104,6 +105,7 @@ FAILURE_KINDS_ENABLED = True
 FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_log.py)
 NOTHING_ARCHIVED_ENABLED = True  # a crawl that archived nothing fails (nothing_archived)
 QUIET_NETWORK_ERRORS_ENABLED = True  # network failures logged in one line, no traceback
+CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap
 TRAPS_YEARS_AHEAD = 1  # calendar years beyond next year are a trap

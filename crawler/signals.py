@@ -7,7 +7,12 @@ it, so responses that never reach the spider (robots.txt, redirects, errors) are
 ``failure_recorded`` is sent by the failure log middleware with ``row`` (a ``fetch_failures``
 row as a dict) as each failure happens; the SQLite pipeline writes it with the captures'
 batches and returns True (a row nobody took is written when the crawl closes).
+
+``capture_problem`` says why an archived response was not extracted after all (its body
+could not be decoded: ``crawler/middlewares/decode_errors.py``), with ``warc_record_id`` and
+``reason``; the SQLite pipeline puts the reason on the capture's row.
 """
 
 capture_archived = object()
 failure_recorded = object()
+capture_problem = object()

@@ -65,6 +65,12 @@ class ArchiveStore:
         self.conn.commit()
         self._pending = 0
 
+    def begin_immediate(self) -> None:
+        """Open a write transaction now (waiting for another writer's lock), so a burst of
+        writes never fails half-way on a lock another process took in between."""
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
     def close(self) -> None:
         self.commit()
         self.db.close()

@@ -18,16 +18,16 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
-from scrapy.utils.response import get_base_url
 
 from archive.exchange import warc_date
 from crawler.errors import PortalArchiveError
 from crawler.incremental import MODES, open_plan
-from crawler.indexing import analyse_page, portal_article_key, resolve_family
+from crawler.indexing import analyse, portal_article_key, resolve_family
 from crawler.items import PageItem
 from crawler.middlewares.failure_log import fetch_failed
-from crawler.middlewares.warc_capture import join_href, page_hrefs
+from crawler.middlewares.warc_capture import join_href, remember_hrefs
 from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
+from crawler.sharding import parse_shard, shard_of
 from crawler.traps import TrapRules
 
 
@@ -79,6 +79,12 @@ class PortalSpider(scrapy.Spider):
         self.scheduled.add(url)
         return not self._trap(url)
 
+    def _mine(self, article_key: str) -> bool:
+        """Whether this worker archives the article (all of them in an unsharded crawl)."""
+        if not hasattr(self, "_shard"):
+            self._shard = parse_shard(self.settings.get("CRAWL_SHARD"))
+        return self._shard is None or shard_of(article_key, self._shard[1]) == self._shard[0]
+
     def _trap(self, url: str) -> bool:
         """Whether ``url`` is a crawler trap (crawler/traps.py); reported as a failure."""
         if not hasattr(self, "_traps"):
@@ -103,8 +109,17 @@ class PortalSpider(scrapy.Spider):
             if self._schedule(url):
                 yield scrapy.Request(url, callback=self.parse)
         for url, headers in revisits:  # known articles fetched again to see edits, removals
-            if self._schedule(url):
+            if self._revisit_mine(url) and self._schedule(url):
                 yield scrapy.Request(url, headers=headers, callback=self.parse)
+
+    def _revisit_mine(self, url: str) -> bool:
+        from crawler.extract import get_family
+
+        family = get_family(resolve_family(self.family_name, url))
+        article_id = family.article_id(url)
+        if not article_id:
+            return True
+        return self._mine(portal_article_key(family, url, article_id, self.portal.base_url))
 
     def _in_scope(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -122,11 +137,12 @@ class PortalSpider(scrapy.Spider):
         if pointer is None or not isinstance(response, TextResponse):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        record, key, canonical = analyse_page(
-            response.url, response.body, content_type, self.family_name, self.portal.base_url
-        )
-        # Read before the item is yielded: the WARC metadata record reuses them.
-        hrefs = page_hrefs(response)
+        page = analyse(response.url, response.body, content_type, self.family_name,
+                       self.portal.base_url)
+        record, key, canonical = page.record, page.key, page.canonical
+        # The links come from the extraction's parse (the page is parsed once); the WARC
+        # metadata record reads them back from the request's meta (page_hrefs).
+        hrefs = remember_hrefs(response, page.hrefs, page.base_url)
         yield PageItem(
             url=response.url,
             warc_record_id=pointer.record_id,
@@ -140,7 +156,7 @@ class PortalSpider(scrapy.Spider):
         family = get_family(resolve_family(record.get("family") or self.family_name,
                                            response.url))
         links: list[tuple[str, str | None]] = []
-        base = get_base_url(response)
+        base = page.base_url or response.url
         for href in hrefs:
             href = href.strip()
             # An incremental crawl judges every link of every page: whether a listing page
@@ -160,10 +176,14 @@ class PortalSpider(scrapy.Spider):
                 # Twins (print views, &title= suffixes, case) collapse to one request.
                 url = family.canonical_url(url)
                 article_id = portal_article_key(family, url, article_id, self.portal.base_url)
+            if article_id and not self._mine(article_id):
+                continue  # another worker's article (crawler/sharding.py)
             links.append((url, article_id))
         urls = [url for url, _ in links]
         if self.incremental is not None:
             urls = self.incremental.select(response.url, record.get("page_type"), links)
         for url in urls:
             if self._schedule(url):
-                yield response.follow(url, callback=self.parse)
+                # Absolute already: Request, not response.follow, which would decode the
+                # whole body again for the page's encoding and base URL.
+                yield scrapy.Request(url, callback=self.parse)

@@ -351,6 +351,18 @@ class WarcCaptureMiddleware:
 # The page's link targets as plain strings (smart strings would keep the tree alive).
 _HREFS = etree.XPath("//a/@href", smart_strings=False)
 HREFS_META = "portal_hrefs"
+BASE_META = "portal_base_url"
+
+
+def remember_hrefs(response: Response, hrefs: list[str], base: str | None = None
+                   ) -> list[str]:
+    """Keep a page's ``a/@href`` values and base URL (read by the spider from the
+    extraction's parse) for its metadata record, so the page is not parsed again here."""
+    if response.request is not None:
+        response.request.meta[HREFS_META] = hrefs
+        if base:
+            response.request.meta[BASE_META] = base
+    return hrefs
 
 
 def page_hrefs(response: Response) -> list[str]:
@@ -392,9 +404,11 @@ def _outlinks(response: Response) -> list[str]:
 
     if not isinstance(response, TextResponse):
         return []
-    from scrapy.utils.response import get_base_url
+    base = response.meta.get(BASE_META) if response.request is not None else None
+    if base is None:
+        from scrapy.utils.response import get_base_url
 
-    base = get_base_url(response)
+        base = get_base_url(response)
     seen: dict[str, None] = {}
     for href in page_hrefs(response):
         href = href.strip()

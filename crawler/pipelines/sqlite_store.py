@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,15 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import index_page, recorded_settings
-from crawler.signals import capture_archived, failure_recorded
+from crawler.signals import capture_archived, capture_problem, failure_recorded
 from db import ArchiveStore, DatabaseError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 1.0  # queued writes wait at most this long (progress, Datasette, kills)
 
 
 class SQLiteStorePipeline:
@@ -42,10 +45,13 @@ class SQLiteStorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: ArchiveStore | None = None
+        self.pending: list[tuple[str, Any]] = []
+        self.flushed_at = time.monotonic()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.capture_archived, signal=capture_archived)
         crawler.signals.connect(self.failure_recorded, signal=failure_recorded)
+        crawler.signals.connect(self.capture_problem, signal=capture_problem)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SQLiteStorePipeline:
@@ -54,7 +60,8 @@ class SQLiteStorePipeline:
     def spider_opened(self, spider) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.store = ArchiveStore(self.path, batch_size=self.batch)
+            # The store never commits on its own: each burst is one transaction (_flush).
+            self.store = ArchiveStore(self.path, batch_size=1 << 62)
             self.store.upsert_portal(spider.portal.as_row())
             self.store.start_crawl(
                 spider.crawl_id, spider.portal.id, spider.started_at,
@@ -80,6 +87,9 @@ class SQLiteStorePipeline:
                      if k.startswith("downloader/exception_type_count/")
                      and isinstance(v, int))
         status = "finished" if reason in ("finished", "closespider_pagecount") else "failed"
+        self._flush()
+        if self.store is None:
+            return
         try:
             self.store.finish_crawl(
                 spider.crawl_id, spider.finish_time(), status, reason,
@@ -92,34 +102,60 @@ class SQLiteStorePipeline:
         self.store = None
 
     def capture_archived(self, capture: dict[str, Any]) -> None:
-        if self.store is None:
-            return  # the crawl is stopping: the database could not be opened
-        try:
-            self.store.add_capture(capture)
-        except sqlite3.Error as exc:
-            self._failed(exc)
-            return
-        self.stats.inc_value("archive/captures")
+        self._queue("capture", capture)
 
     def failure_recorded(self, row: dict[str, Any]) -> bool:
         """A ``fetch_failures`` row (crawler/middlewares/failure_log.py), written with the
-        captures' batches as it happens, so a killed crawl keeps its failures."""
+        captures as it happens, so a killed crawl keeps its failures."""
         if self.store is None:
             return False
-        try:
-            self.store.add_failure(row)
-        except sqlite3.Error as exc:
-            self._failed(exc)
+        self._queue("failure", row)
         return True
 
+    def capture_problem(self, warc_record_id: str, reason: str) -> None:
+        """An archived response that could not be decoded after all (crawler/decoding.py):
+        its capture row says why it was not extracted."""
+        self._queue("problem", (warc_record_id, reason))
+
     def process_item(self, item: Any) -> Any:
+        self._queue("item", item)
+        return item
+
+    # Writes are queued and applied in bursts, each in one short write transaction taken up
+    # front (BEGIN IMMEDIATE): the database's write lock is then held only while a burst is
+    # applied, never across the crawl's waits, so the worker processes of a sharded crawl
+    # (--workers) share one database without stalling each other. Order is kept, so a
+    # capture is always written before the item that refers to it.
+    def _queue(self, kind: str, value: Any) -> None:
         if self.store is None:
-            return item
+            return  # the crawl is stopping: the database could not be opened
+        self.pending.append((kind, value))
+        if len(self.pending) >= self.batch or \
+                time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.flushed_at = time.monotonic()
+        if self.store is None or not self.pending:
+            return
+        pending, self.pending = self.pending, []
         try:
-            return self._index_item(item)
+            self.store.begin_immediate()
+            for kind, value in pending:
+                if kind == "capture":
+                    self.store.add_capture(value)
+                    self.stats.inc_value("archive/captures")
+                elif kind == "failure":
+                    self.store.add_failure(value)
+                elif kind == "problem":
+                    record_id, reason = value
+                    self.store.set_extraction(self.store.capture_id(record_id), None,
+                                              "skipped", reason)
+                else:
+                    self._index_item(value)
+            self.store.commit()
         except sqlite3.Error as exc:
             self._failed(exc)
-            return item
 
     def _index_item(self, item: Any) -> Any:
         assert self.store is not None
