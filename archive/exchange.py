@@ -40,6 +40,9 @@ class HttpExchange:
     body: bytes = b""
     ip_address: str | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Why the body is incomplete, as WARC-Truncated says it (length, time, disconnect,
+    # unspecified); None for a whole body.
+    truncated: str | None = None
 
     def header(self, name: str) -> str | None:
         """First response header called ``name`` (case-insensitive), or None."""

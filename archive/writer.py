@@ -251,6 +251,8 @@ class RotatingWarcWriter:
         extra = {}
         if ex.ip_address:
             extra["WARC-IP-Address"] = ex.ip_address
+        # WARC-Truncated belongs to the response only (its block is what was cut).
+        resp_extra = {**extra, "WARC-Truncated": ex.truncated} if ex.truncated else extra
         # WARC 1.1: the payload is the entity body with transfer encoding removed; it is also
         # exactly what the record stores (see _wire_response), so warcio check agrees.
         payload_digest = sha1_digest(payload)
@@ -260,7 +262,7 @@ class RotatingWarcWriter:
                       "WARC-Refers-To-Date": revisit_of.date}
             resp = self._record(
                 "revisit", ex.url, b"",
-                {**extra, "WARC-Profile": (NOT_MODIFIED_PROFILE if revisit_of.not_modified
+                {**resp_extra, "WARC-Profile": (NOT_MODIFIED_PROFILE if revisit_of.not_modified
                                            else REVISIT_PROFILE),
                  **{k: v for k, v in refers.items() if v}},
                 "application/http; msgtype=response", date=date, record_id=resp_id,
@@ -277,7 +279,7 @@ class RotatingWarcWriter:
                 "response",
                 ex.url,
                 b"",
-                extra,
+                resp_extra,
                 "application/http; msgtype=response",
                 date=date,
                 record_id=resp_id,

@@ -46,7 +46,10 @@ def capture_row(
     *, crawl_id: str, portal_id: str, url: str, status: int, headers: list[tuple[str, str]],
     body_length: int, fetched_at: str, payload_digest: str, pointer: WarcPointer,
     request_record_id: str | None, warc_type: str = "response", refers_to: str | None = None,
+    truncated: str | None = None,
 ) -> dict[str, Any]:
+    from crawler.decoding import truncated_reason
+
     location = _header(headers, "Location")
     return {
         "crawl_id": crawl_id,
@@ -65,9 +68,10 @@ def capture_row(
         "request_record_id": request_record_id,
         "page_type": None,
         "extract_status": "skipped",
-        "extract_reason": None,
+        "extract_reason": truncated_reason(truncated) if truncated else None,
         "warc_type": warc_type,
         "refers_to": refers_to,
+        "truncated": truncated,  # m014: WARC-Truncated (length, disconnect, ...)
     }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from archive import ArchivedRecord, CorruptWarcError, iter_records, read_record_at
 from archive.exchange import WarcPointer
+from crawler.decoding import archived_problem
 from crawler.indexing import analyse_page, capture_row, index_page, should_extract
 from db import ArchiveStore
 
@@ -51,6 +52,7 @@ def _capture_from(record: ArchivedRecord, ctx: _FileContext, request_id: str | N
         request_record_id=request_id,
         warc_type=record.rec_type,
         refers_to=record.warc_headers.get("WARC-Refers-To") if revisit else None,
+        truncated=record.warc_headers.get("WARC-Truncated"),
     )
 
 
@@ -176,6 +178,12 @@ def _index_response(store: ArchiveStore, record: ArchivedRecord, ctx: _FileConte
     capture = _capture_from(record, ctx, request_id, payload)
     capture_id = store.add_capture(capture)
     report.captures += 1
+    if capture["truncated"]:
+        return  # archived, never extracted as if whole (capture_row says why)
+    problem = archived_problem(record.status or 0, record.http_headers, payload.entity)
+    if problem:  # the live crawl's decompression failed on these bytes too
+        store.set_extraction(capture_id, None, "skipped", problem)
+        return
     if not should_extract(record.target_uri, record.status or 0, capture["content_type"]):
         return
     page, key, canonical = analyse_page(record.target_uri, payload.content,

@@ -18,6 +18,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   ``QUIET_NETWORK_ERRORS_ENABLED``: network failures are logged without tracebacks.
 - ``CRAWL_SHARD``: this process is one worker of ``crawl --workers N`` (``crawler/sharding.py``).
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
+  ``TRUNCATE_ENABLED``: a body past ``DOWNLOAD_MAXSIZE`` or cut by the connection is archived
+  as truncated (``WARC-Truncated``), not dropped (``crawler/middlewares/truncation.py``);
   ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
 
 Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
@@ -67,6 +69,12 @@ DOWNLOADER_MIDDLEWARES = {
     # half sits above RedirectMiddleware (600), which drops a loop past everything below it.
     "crawler.middlewares.failure_log.FailureLogMiddleware": 540,
     "crawler.middlewares.failure_log.RedirectLogMiddleware": 610,
+    # Right after the capture: a body cut short (too large, connection lost) is archived as
+    # truncated, then dropped before decompression would choke on it.
+    "crawler.middlewares.truncation.TruncationMiddleware": 900,
+    # Scrapy's decompression, with an undecodable body recorded (decode_error), not raised.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.decode_errors.DecodeErrorsMiddleware": 590,
     # allowed_hosts match exactly (and www.), not every subdomain as Scrapy's filter does.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.PortalOffsiteMiddleware": 50,
@@ -103,6 +111,7 @@ RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_DEFAULT = 0.0
 FAILURE_KINDS_ENABLED = True
 FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_log.py)
+TRUNCATE_ENABLED = True  # archive cut bodies as truncated (crawler/middlewares/truncation.py)
 NOTHING_ARCHIVED_ENABLED = True  # a crawl that archived nothing fails (nothing_archived)
 QUIET_NETWORK_ERRORS_ENABLED = True  # network failures logged in one line, no traceback
 CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)

@@ -27,6 +27,7 @@ CAPTURE_FIELDS = (
     "payload_digest", "redirect_to", "warc_file", "warc_offset", "warc_length",
     "warc_record_id", "request_record_id", "page_type", "extract_status", "extract_reason",
     "warc_type", "refers_to",  # m006: revisit records (deduplicated payloads)
+    "truncated",  # m014: WARC-Truncated of a body cut short
 )
 
 

@@ -1,8 +1,10 @@
 """End to end on a hostile replica (tests/replica/faults.py): one bounded crawl of a small
 site whose start URLs are every fault, then: the crawl ends within its bounds, every response
-the server completed is in the WARC, every failure is a ``fetch_failures`` row of the right
-kind (and queryable in Datasette's canned query), misdeclared and legacy-encoded pages read
-right, impossible and future dates stay empty, and ``verify`` is clean."""
+the server sent is in the WARC (bodies cut by a reset, a short body or the size limit as
+truncated records), every failure is a ``fetch_failures`` row of the right kind (and
+queryable in Datasette's canned query), misdeclared and legacy-encoded pages read right,
+impossible and future dates stay empty, reindex gives the same capture rows, and ``verify``
+is clean."""
 
 from __future__ import annotations
 
@@ -25,8 +27,11 @@ BOUNDS = ["-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=1", "-s", "DOWNLOAD_MAX
           "-s", "DEPTH_LIMIT=8", "-s", f"CLOSESPIDER_TIMEOUT={TIME_LIMIT}",
           "-s", "RETRY_AFTER_MAX=2", "-s", "REDIRECT_MAX_TIMES=5",
           "-s", "TRAPS_YEARS_AHEAD=0", "-s", "TRAPS_MAX_PAGE=3"]
-# Requests the server answered but the client never received whole: no response to archive.
-UNFINISHED = {"/faults/slow", "/faults/reset", "/faults/short", "/faults/big"}
+# The server answered after the client gave up: no response to archive.
+UNFINISHED = {"/faults/slow"}
+# Bodies cut short, archived up to the cut with WARC-Truncated.
+TRUNCATED = {"/faults/reset": "disconnect", "/faults/short": "disconnect",
+             "/faults/big": "length"}
 EXPECTED_KINDS = {
     "/faults/slow": "timeout", "/faults/reset": "data_loss", "/faults/short": "data_loss",
     "/faults/big": "too_large", "/faults/500": "http_500", "/faults/503": "http_503",
@@ -100,6 +105,64 @@ def test_every_completed_response_is_in_the_warc(crawl):
     assert missing == []
     # The corrupt gzip body is kept as it came over the wire.
     assert archived[base + "/faults/gzip"] == 200
+
+
+def test_cut_bodies_are_archived_as_truncated(crawl):
+    db, base = crawl["db"], crawl["base"].rstrip("/")
+    records: dict[str, list] = {}
+    for warc in (crawl["out"] / "warc").glob("*.warc.gz"):
+        for rec in iter_records(warc):
+            if rec.rec_type == "response" and rec.target_uri.removeprefix(base) in TRUNCATED:
+                records.setdefault(rec.target_uri.removeprefix(base), []).append(rec)
+    # reset and short were retried once (RETRY_TIMES=1): both attempts are archived
+    assert {p: len(r) for p, r in records.items()} == {
+        "/faults/reset": 2, "/faults/short": 2, "/faults/big": 1}
+    for path, recs in records.items():
+        for rec in recs:
+            assert rec.warc_headers["WARC-Truncated"] == TRUNCATED[path]
+            announced = int(rec.header("Content-Length"))
+            assert 0 < len(rec.entity) < announced
+    big = records["/faults/big"][0]
+    assert 1_000_000 < len(big.entity) < 1_000_000 + 256 * 1024  # up to the limit
+    assert big.entity.startswith(b"<!DOCTYPE html>")
+    rows = db.execute("SELECT url, truncated, extract_status, extract_reason, warc_record_id "
+                      "FROM captures WHERE truncated IS NOT NULL").fetchall()
+    assert sorted((r["url"].removeprefix(base), r["truncated"]) for r in rows) == sorted(
+        (p, TRUNCATED[p]) for p, recs in records.items() for _ in recs)
+    assert all(r["extract_status"] == "skipped" and "truncated" in r["extract_reason"]
+               for r in rows)
+    # one failure row per URL (after the retries), pointing at its last truncated record
+    failures = {r["url"].removeprefix(base): r for r in db.execute(
+        "SELECT * FROM fetch_failures WHERE kind IN ('data_loss', 'too_large')")}
+    assert set(failures) == set(TRUNCATED)
+    for path, row in failures.items():
+        assert row["warc_record_id"] == records[path][-1].record_id
+    assert "archived as truncated" in failures["/faults/big"]["detail"]
+
+
+def test_corrupt_gzip_is_a_failure_row_and_explained(crawl):
+    db, base = crawl["db"], crawl["base"].rstrip("/")
+    failure = db.execute("SELECT * FROM fetch_failures WHERE kind = 'decode_error'").fetchone()
+    assert failure["url"] == base + "/faults/gzip"
+    assert "gzip body cannot be decoded (zlib.error" in failure["detail"]
+    capture = db.execute("SELECT * FROM captures WHERE warc_record_id = ?",
+                         [failure["warc_record_id"]]).fetchone()
+    assert capture["url"] == base + "/faults/gzip" and capture["status"] == 200
+    assert capture["extract_reason"] == "not extracted: decode_error: " + failure["detail"]
+
+
+def test_reindex_gives_the_same_capture_rows(crawl, tmp_path):
+    warcs = sorted(str(p) for p in (crawl["out"] / "warc").glob("*.warc.gz"))
+    rebuilt = tmp_path / "rebuilt.db"
+    result = cli("reindex", *warcs, "--db", str(rebuilt))
+    assert result.returncode == 0, result.stderr[-2000:]
+    sql = ("SELECT url, status, truncated, page_type, extract_status, extract_reason "
+           "FROM captures ORDER BY warc_record_id")
+    again = sqlite3.connect(rebuilt)
+    try:
+        assert again.execute(sql).fetchall() == [tuple(r) for r in crawl["db"].execute(sql)]
+    finally:
+        again.close()
 
 
 def test_every_failure_is_a_row_with_its_kind(crawl):

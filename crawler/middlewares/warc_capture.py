@@ -55,6 +55,7 @@ from archive.exchange import warc_date
 from archive.writer import RevisitTarget
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import capture_row, recorded_settings
+from crawler.middlewares.truncation import truncation_reason
 from crawler.signals import capture_archived
 
 if TYPE_CHECKING:
@@ -253,7 +254,9 @@ class WarcCaptureMiddleware:
                 "coalesce(o.warc_file, c.warc_file), coalesce(o.warc_offset, c.warc_offset) "
                 "FROM captures c LEFT JOIN captures o ON o.warc_record_id = c.refers_to "
                 "AND c.status BETWEEN 200 AND 299 "  # a 304 revisit replays as itself
-                "WHERE c.crawl_id = ? ORDER BY c.id", [crawl_id]).fetchall()
+                # a truncated capture is fetched again, never replayed as if whole (m014)
+                "WHERE c.crawl_id = ? AND c.truncated IS NULL ORDER BY c.id",
+                [crawl_id]).fetchall()
         finally:
             conn.close()
         return {row[0]: row[1:] for row in rows}
@@ -308,11 +311,14 @@ class WarcCaptureMiddleware:
             body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None,
             fetched_at=fetched_at,
+            truncated=truncation_reason(request, response),  # crawler/middlewares/truncation
         )
         conditional = (request.headers.get("If-None-Match")
                        or request.headers.get("If-Modified-Since"))
         if response.status == 304 and conditional:
             revisit_of: RevisitTarget | None = self._not_modified(request, exchange)
+        elif exchange.truncated:
+            revisit_of = None  # a cut body is neither a revisit nor what one refers to
         else:
             revisit_of = self._dedup(exchange, response.status)
         try:
@@ -336,8 +342,10 @@ class WarcCaptureMiddleware:
             request_record_id=req_ptr.record_id,
             warc_type="revisit" if revisit_of else "response",
             refers_to=(revisit_of.record_id or None) if revisit_of else None,
+            truncated=exchange.truncated,
         )
-        if revisit_of is None and self.digests is not None and 200 <= response.status < 300:
+        if revisit_of is None and self.digests is not None and 200 <= response.status < 300 \
+                and not exchange.truncated:
             self.digests.setdefault(digest, RevisitTarget(resp_ptr.record_id, response.url,
                                                           capture["fetched_at"]))
         request.meta["warc"] = resp_ptr

@@ -1,0 +1,61 @@
+"""Scrapy's decompression middleware, with a body that cannot be decoded recorded, not raised.
+
+A portal that sends ``Content-Encoding: gzip`` over corrupt data made
+``HttpCompressionMiddleware`` raise a ``zlib.error`` into the engine: a traceback on the
+terminal and no trace in the database. This subclass takes its place (590) and, when
+decoding fails with a decoding error: records a ``fetch_failures`` row of kind
+``decode_error`` pointing at the archived record (the response is in the WARC as it came
+over the wire), marks the capture (``extract_reason``, see ``crawler/decoding.py``; reindex
+derives the same), logs one line and drops the response (``IgnoreRequest``). Any other
+exception is not ours to hide and propagates.
+
+Replaces ``scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware`` in
+``DOWNLOADER_MIDDLEWARES``. Settings: Scrapy's (``COMPRESSION_ENABLED``, ``DOWNLOAD_MAXSIZE``,
+``DOWNLOAD_WARNSIZE``). Stats: ``decode_errors/<encoding>`` (besides Scrapy's).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+
+from crawler.decoding import DECODE_ERRORS, decode_problem
+from crawler.middlewares.failure_log import fetch_failed
+from crawler.signals import capture_problem
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class DecodeErrorsMiddleware(HttpCompressionMiddleware):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler=crawler)
+        self.crawler = crawler
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except DECODE_ERRORS as exc:
+            headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                       for k, vs in response.headers.items() for v in vs]
+            reason = decode_problem(headers, response.body) or (
+                f"not extracted: decode_error: {type(exc).__name__}: {exc}")
+            detail = reason.removeprefix("not extracted: decode_error: ")
+            encoding = response.headers.get("Content-Encoding", b"").decode("latin-1")
+            self.stats.inc_value(f"decode_errors/{encoding.strip().lower() or 'unknown'}")
+            pointer = request.meta.get("warc")
+            record_id = getattr(pointer, "record_id", None)
+            logger.warning("%s: %s (archived as received)", response.url, detail)
+            self.crawler.signals.send_catch_log(
+                fetch_failed, url=response.url, kind="decode_error", detail=detail,
+                warc_record_id=record_id)
+            if record_id:
+                self.crawler.signals.send_catch_log(capture_problem, warc_record_id=record_id,
+                                                    reason=reason)
+            raise IgnoreRequest(f"{response.url}: {detail}") from exc
