@@ -16,6 +16,9 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   ``FAILURE_KINDS_ENABLED``: download failures sorted into DNS, TLS, timeout, refused, other.
 - ``NOTHING_ARCHIVED_ENABLED``: a crawl that archived no response fails (``nothing_archived``);
   ``QUIET_NETWORK_ERRORS_ENABLED``: network failures are logged without tracebacks.
+- ``CRAWL_WINDOW_ENABLED``, ``CRAWL_WINDOW``, ``CRAWL_WINDOW_TIMEZONE``,
+  ``CRAWL_WINDOW_CHECK_INTERVAL``, ``CRAWL_WINDOW_CLOCK_START``: a crawl stops when its
+  portal's time window closes (``window_closed``).
 - ``CRAWL_SHARD``: this process is one worker of ``crawl --workers N`` (``crawler/sharding.py``).
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
   ``TRUNCATE_ENABLED``: a body past ``DOWNLOAD_MAXSIZE`` or cut by the connection is archived
@@ -86,6 +89,7 @@ EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,
     "crawler.extensions.nothing_archived.NothingArchived": 510,
     "crawler.extensions.quiet_network_errors.QuietNetworkErrors": 520,
+    "crawler.extensions.crawl_window.CrawlWindow": 530,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 
@@ -114,6 +118,12 @@ FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_l
 TRUNCATE_ENABLED = True  # archive cut bodies as truncated (crawler/middlewares/truncation.py)
 NOTHING_ARCHIVED_ENABLED = True  # a crawl that archived nothing fails (nothing_archived)
 QUIET_NETWORK_ERRORS_ENABLED = True  # network failures logged in one line, no traceback
+# A portal's registry window ends its crawls (crawler/extensions/crawl_window.py).
+CRAWL_WINDOW_ENABLED = True
+CRAWL_WINDOW = None  # "22:00-05:00"; default: the portal's registry window
+CRAWL_WINDOW_TIMEZONE = None  # default: the portal's registry timezone
+CRAWL_WINDOW_CHECK_INTERVAL = 30.0
+CRAWL_WINDOW_CLOCK_START = None  # tests: an ISO time the crawl's clock starts at
 CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap

@@ -9,6 +9,34 @@ import sys
 import click
 
 from crawler.registry import KNOWN_FAMILIES, adhoc_portal, get_portal
+from crawler.scheduling.window import WINDOW_CLOSED_EXIT, in_window
+
+
+class WindowClosedExit(click.ClickException):
+    """A crawl stopped at the end of its portal's window (exit status 3, not a failure of
+    the portal: the scheduler logs it as ``window_closed``)."""
+
+    exit_code = WINDOW_CLOSED_EXIT
+
+
+def _check_window(portal, settings) -> None:
+    """A crawl of a portal with a window starts only inside it (unless --ignore-window)."""
+    if not settings.getbool("CRAWL_WINDOW_ENABLED", True):
+        return
+    from zoneinfo import ZoneInfo
+
+    from crawler.extensions.crawl_window import clock_from_settings, portal_window
+
+    try:
+        window = portal_window(portal, settings)
+        now = clock_from_settings(settings)()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="CRAWL_WINDOW") from None
+    if window and not in_window(window[0], now, window[1]):
+        local = now.astimezone(ZoneInfo(window[1])).strftime("%H:%M")
+        raise click.ClickException(
+            f"{portal.id} may be crawled only inside its window {window[0]} ({window[1]}); "
+            f"it is {local} there: wait for it, or give --ignore-window")
 
 
 def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> None:
@@ -58,6 +86,8 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
               "last crawl in --out (a full crawl when there is none).")
 @click.option("--resume", is_flag=True, help="Continue the newest unfinished (killed) crawl "
               "of the portal in --out; nothing already archived is fetched again.")
+@click.option("--ignore-window", is_flag=True, help="Crawl now, even outside the portal's "
+              "registry window and past its end.")
 @click.option("-s", "settings_", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as scrapy crawl -s does.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -74,8 +104,10 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
           limit: int | None, portal_id: str | None, registry: str | None,
           settings_: tuple[str, ...], mode: str = "full", resume: bool = False,
           all_portals: bool = False, scrapyd_urls: tuple[str, ...] = (),
-          node_out: str | None = None, workers: int = 1) -> None:
+          node_out: str | None = None, workers: int = 1, ignore_window: bool = False) -> None:
     """Archive PORTAL_ID... (registry ids) or --url URL."""
+    if ignore_window:  # as a setting, so portal subprocesses and workers inherit it
+        settings_ = (*settings_, "CRAWL_WINDOW_ENABLED=False")
     if all_portals:
         from crawler.registry import load_registry
 
@@ -114,6 +146,8 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     from scrapy.crawler import CrawlerProcess
 
     settings = _scrapy_settings(out, settings_)
+    _check_window(get_portal(portal_ids[0], registry) if portal_ids else
+                  adhoc_portal(url, family or "auto", portal_id), settings)
     if workers > 1:
         from crawler.cli.crawl_workers import run_workers
 
@@ -150,6 +184,11 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     fatal = crawler.stats.get_value("archive/fatal_error") if crawler.stats else None
     if fatal:  # the archive could not be written (crawler/fatal.py): say why, in one line
         raise click.ClickException(f"{fatal}; the crawl stopped ({reason or 'not started'})")
+    if reason == "window_closed":  # crawler/extensions/crawl_window.py
+        raise WindowClosedExit(
+            f"the crawl window {crawler.stats.get_value('crawl_window/window')} closed: "
+            f"crawl stopped unfinished; `crawl {kwargs.get('portal') or '--url ' + str(url)} "
+            "--resume` (the scheduler's next run does it) or an incremental crawl continues")
     if reason == "nothing_archived":  # crawler/extensions/nothing_archived.py
         detail = crawler.stats.get_value("nothing_archived/detail")
         raise click.ClickException(f"nothing archived: {detail}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-OUTCOMES = ("running", "ok", "failed", "locked", "lost")
+OUTCOMES = ("running", "ok", "failed", "locked", "lost", "window_closed")
 # Python's last traceback line ("KeyError: 'x'", "scrapy.exceptions.X: ..."), when a crawl
 # died without the CLI's "Error: " line.
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b.*")

@@ -32,7 +32,7 @@ from typing import Protocol
 from crawler.registry import Portal
 from crawler.scheduling.locked import LOCKED_EXIT
 from crawler.scheduling.runlog import RunLog, last_error
-from crawler.scheduling.window import in_window
+from crawler.scheduling.window import WINDOW_CLOSED_EXIT, in_window
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ class SubprocessLauncher:
         # An incremental run with no earlier crawl in --out falls back to a full crawl (the
         # crawl command says so in the run's log).
         crawl += ["--mode", mode]
+        last = last_crawl(self.out / "archive.db", portal.id)
+        if last and last[1] == "window_closed":
+            crawl += ["--resume"]  # the last crawl stopped at its window's end: go on with it
         return [sys.executable, "-m", "crawler.scheduling.locked", str(lock), "--", *crawl]
 
     def launch(self, portal: Portal, mode: str, log_file: Path) -> subprocess.Popen:
@@ -115,19 +118,30 @@ class _Adopted:
         return None if self.alive() else -1
 
 
-def crawl_outcome(db_path: Path, portal_id: str, since: str) -> tuple[str, str] | None:
-    """How the archive says the portal's first crawl started at or after ``since`` ended:
-    (``finished``/``failed``/…, finish reason), or None when it has no such crawl."""
+def last_crawl(db_path: Path, portal_id: str) -> tuple[str, str] | None:
+    """(status, finish reason) of the portal's newest crawl in the archive, or None."""
+    return crawl_outcome(db_path, portal_id, None)
+
+
+def crawl_outcome(db_path: Path, portal_id: str, since: str | None
+                  ) -> tuple[str, str] | None:
+    """How the archive says the portal's first crawl started at or after ``since`` (the
+    newest crawl for None) ended: (``finished``/``failed``/…, finish reason), or None."""
     if not db_path.exists():
         return None
     try:
         conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
         try:
-            row = conn.execute(
-                "SELECT status, finish_reason FROM crawls WHERE portal_id = ? AND "
-                "started_at >= ? ORDER BY started_at LIMIT 1",
-                [portal_id, datetime.fromisoformat(since).astimezone(UTC)
-                 .strftime("%Y-%m-%dT%H:%M:%S")]).fetchone()
+            if since is None:  # the newest crawl
+                row = conn.execute("SELECT status, finish_reason FROM crawls WHERE portal_id "
+                                   "= ? ORDER BY started_at DESC LIMIT 1", [portal_id]
+                                   ).fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT status, finish_reason FROM crawls WHERE portal_id = ? AND "
+                    "started_at >= ? ORDER BY started_at LIMIT 1",
+                    [portal_id, datetime.fromisoformat(since).astimezone(UTC)
+                     .strftime("%Y-%m-%dT%H:%M:%S")]).fetchone()
         finally:
             conn.close()
     except (sqlite3.Error, ValueError):
@@ -211,6 +225,9 @@ class Scheduler:
                 outcome, detail = "ok", None
             elif code == LOCKED_EXIT:
                 outcome, detail = "locked", "another crawl of this portal held the lock"
+            elif code == WINDOW_CLOSED_EXIT:  # stopped unfinished; the next run resumes it
+                outcome, detail = "window_closed", "the portal's crawl window closed"
+                error = last_error(row.get("log_file"))
             else:
                 outcome, detail = "failed", f"exit status {code}"
                 error = last_error(row.get("log_file"))

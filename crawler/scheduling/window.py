@@ -1,14 +1,17 @@
 """Allowed crawl windows: a registry entry's ``window = "22:00-05:00"`` (local time in the
-entry's ``timezone``) limits when the scheduler may start its crawls. A window whose end is
+entry's ``timezone``) limits when the scheduler may start its crawls, and when they must stop
+(``crawler/extensions/crawl_window.py``). A window whose end is
 before its start runs past midnight. A slot that falls due outside the window waits for the
 window to open and then runs once."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# Exit status of a crawl stopped at the end of its window (``portal-archive crawl``).
+WINDOW_CLOSED_EXIT = 3
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -24,6 +27,18 @@ def parse_window(text: object) -> tuple[time, time]:
     if start == end:
         raise ValueError(f"{text!r}: the window is empty")
     return start, end
+
+
+def window_end(window: str, moment: datetime, timezone: str) -> datetime | None:
+    """When the window ``moment`` falls in closes (aware, in ``timezone``); None outside."""
+    if not in_window(window, moment, timezone):
+        return None
+    start, end = parse_window(window)
+    local = moment.astimezone(ZoneInfo(timezone))
+    day = local.date()
+    if start > end and local.time().replace(tzinfo=None) >= start:
+        day += timedelta(days=1)  # inside a window that runs past midnight: it ends tomorrow
+    return datetime.combine(day, end, tzinfo=ZoneInfo(timezone))
 
 
 def in_window(window: str, moment: datetime, timezone: str) -> bool:
