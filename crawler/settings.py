@@ -23,6 +23,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
   ``TRUNCATE_ENABLED``: a body past ``DOWNLOAD_MAXSIZE`` or cut by the connection is archived
   as truncated (``WARC-Truncated``), not dropped (``crawler/middlewares/truncation.py``);
+  ``PRIVATE_HOSTS_ENABLED``, ``PRIVATE_HOSTS_ALLOWED``: no request to a host that resolves
+  into a private network but the portal's own (``crawler/middlewares/private_hosts.py``);
   ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
 
 Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
@@ -78,6 +80,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression, with an undecodable body recorded (decode_error), not raised.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.decode_errors.DecodeErrorsMiddleware": 590,
+    # Before robots.txt (100): no request at all to a host in a private network.
+    "crawler.middlewares.private_hosts.PrivateHostsMiddleware": 60,
     # allowed_hosts match exactly (and www.), not every subdomain as Scrapy's filter does.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.PortalOffsiteMiddleware": 50,
@@ -116,6 +120,8 @@ RETRY_AFTER_DEFAULT = 0.0
 FAILURE_KINDS_ENABLED = True
 FAILURE_LOG_ENABLED = True  # fetch_failures rows (crawler/middlewares/failure_log.py)
 TRUNCATE_ENABLED = True  # archive cut bodies as truncated (crawler/middlewares/truncation.py)
+PRIVATE_HOSTS_ENABLED = True  # refuse private/loopback addresses (middlewares/private_hosts.py)
+PRIVATE_HOSTS_ALLOWED: list[str] = []  # host names, addresses or networks allowed anyway
 NOTHING_ARCHIVED_ENABLED = True  # a crawl that archived nothing fails (nothing_archived)
 QUIET_NETWORK_ERRORS_ENABLED = True  # network failures logged in one line, no traceback
 # A portal's registry window ends its crawls (crawler/extensions/crawl_window.py).

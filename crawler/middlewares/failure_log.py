@@ -7,8 +7,8 @@ What becomes a row:
   550): ``timeout``, ``dns``, ``tls``, ``refused`` (from ``failure_kinds.failure_kind``),
   ``connection_lost`` (dropped without a data-loss verdict), ``data_loss`` (body shorter
   than Content-Length, or reset mid-body), ``too_large`` (beyond ``DOWNLOAD_MAXSIZE``),
-  ``offsite`` (a redirect to another host),
-  ``robots`` (disallowed), ``other``;
+  ``offsite`` (a redirect to another host), ``private_address`` (a host in a private
+  network: ``crawler/middlewares/private_hosts.py``), ``robots`` (disallowed), ``other``;
 - an HTTP error status (>= 400) after the retries: ``http_<status>``; the response itself is
   in the WARC and the row carries its ``warc_record_id``;
 - a redirect chain cut at ``REDIRECT_MAX_TIMES`` (``redirect_loop``) or a redirect off the
@@ -60,6 +60,8 @@ def exception_kind(exc: BaseException) -> str:
     """The ``fetch_failures.kind`` of a download exception."""
     text = "\n".join(_chain(exc)).lower()
     if isinstance(exc, IgnoreRequest):
+        if "private address" in text:  # crawler/middlewares/private_hosts.py
+            return "private_address"
         if "offsite" in text:
             return "offsite"
         if "robots" in text:

@@ -51,6 +51,7 @@ PATHS: dict[str, str] = {
     "/faults/429": "429 Too Many Requests with Retry-After: 1",
     "/faults/loop": "redirects to itself with a new counter, forever",
     "/faults/offsite": "redirects to another host (127.0.0.2, loopback, nothing listens)",
+    "/faults/private": "links to an article on a host in a private network (127.0.0.2)",
     "/faults/big": "a 10 MB HTML page",
     "/faults/gzip": "Content-Encoding: gzip whose data is corrupt",
     # Listing-like URLs (.aspx?Cat=): the QNP profile follows listings, so a crawler meets them.
@@ -223,6 +224,10 @@ class Faults:
         if path == "/faults/offsite":
             return self._send(handler, 302, b"",
                               headers=[("Location", f"http://127.0.0.2:{port}/")], reason="Found")
+        if path == "/faults/private":
+            link = (f'<a href="http://127.0.0.2:{port}/Trang/ChiTietTinTuc.aspx?nid=990001">'
+                    "Tin nội bộ</a>")
+            return self._send(handler, 200, _page("Mạng nội bộ", link))
         if path == "/faults/big":
             if self._big is None:
                 line = f"<p>{BODY}</p>\r\n".encode()
