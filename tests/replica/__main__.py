@@ -3,7 +3,7 @@
     python -m tests.replica --port 0 --articles 240 [--seed 1] [--chrome-kb 60]
                             [--portal binhlieu] [--gzip/--no-gzip] [--dump DIR]
                             [--family qnp|tandan|liferay|nukeviet|lacviet] [--day N]
-                            [--faults]
+                            [--faults [--robots-change-after N]]
 
 ``--family`` picks the CMS family of the replica (default ``qnp``, the Bình Liêu portal; the
 others live in ``tests/replica/families/``; ``--chrome-kb`` and ``--portal`` are QNP's).
@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the replica's clock: 2 adds, edits, removes, re-dates (QNP)")
     parser.add_argument("--faults", action="store_true",
                         help="serve the fault-injection routes under /faults/ (faults.py)")
+    parser.add_argument("--robots-change-after", type=int, metavar="N",
+                        help="with --faults: robots.txt disallows /faults/robots-late once "
+                        "the server has answered N requests")
     args = parser.parse_args(argv)
     if args.host != HOST:
         parser.error(f"--host must be {HOST}: the replica never listens beyond loopback")
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.faults:
         from .faults import HOME_LINK, Faults
 
-        faults, site.home_extra = Faults(), HOME_LINK
+        faults, site.home_extra = Faults(args.robots_change_after), HOME_LINK
     server = make_server(site, args.port, args.verbose, faults)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -5,7 +5,9 @@ home page links to only when faults are on, so the normal replica stays byte-ide
 slowness beyond the download timeout, a reset or short body, 500/503/429 (``Retry-After``),
 a redirect loop, a redirect to another loopback host, a 10 MB page, misdeclared and legacy
 charsets, a BOM, malformed HTML, articles with no title, no date, an impossible or a future
-date, session-id URL variants, an endless calendar and corrupt gzip.
+date, session-id URL variants, an endless calendar and corrupt gzip. With
+``robots_change_after=N`` (``--robots-change-after N``) robots.txt changes once the server
+has answered N requests: it then also disallows ``/faults/robots-late``.
 
 Answers are written on the raw socket by ``Faults.answer(handler)`` (the server's hook), so a
 fault can break HTTP itself. Article-like faults live at ``/Trang/ChiTietTinTuc.aspx?nid=``
@@ -52,6 +54,7 @@ PATHS: dict[str, str] = {
     "/faults/loop": "redirects to itself with a new counter, forever",
     "/faults/offsite": "redirects to another host (127.0.0.2, loopback, nothing listens)",
     "/faults/private": "links to an article on a host in a private network (127.0.0.2)",
+    "/faults/robots-late": "disallowed by robots.txt once it changes (--robots-change-after)",
     "/faults/big": "a 10 MB HTML page",
     "/faults/gzip": "Content-Encoding: gzip whose data is corrupt",
     # Listing-like URLs (.aspx?Cat=): the QNP profile follows listings, so a crawler meets them.
@@ -150,17 +153,25 @@ def _page(title: str, inner: str) -> bytes:
 HOME_LINK = '<p class="faults"><a href="/faults/">Fault injection</a></p>'
 
 
-class Faults:
-    """The fault routes; ``handles(target)`` says which requests ``answer`` takes over."""
+LATE_DISALLOW = "Disallow: /faults/robots-late\r\n"
 
-    def __init__(self) -> None:
+
+class Faults:
+    """The fault routes; ``handles(target)`` says which requests ``answer`` takes over.
+    ``robots_change_after``: robots.txt adds ``LATE_DISALLOW`` once the server has answered
+    that many requests (None: robots.txt never changes)."""
+
+    def __init__(self, robots_change_after: int | None = None) -> None:
         self._big: bytes | None = None
+        self.robots_change_after = robots_change_after
 
     def handles(self, target: str) -> bool:
         parts = urlsplit(target)
         path = parts.path.lower()
         if path.startswith("/faults"):
             return True
+        if path == "/robots.txt":
+            return self.robots_change_after is not None
         if path == "/trang/chitiettintuc.aspx":
             nid = dict(parse_qsl(parts.query.lower())).get("nid", "")
             return nid.isdigit() and int(nid) in ARTICLE_NIDS
@@ -193,6 +204,14 @@ class Faults:
             return self._send(handler, 200, body, ctype)
         if path == "/faults":
             return self._send(handler, 200, index_html().encode())
+        if path == "/robots.txt":
+            from .site import ROBOTS
+
+            changed = len(handler.server.request_log) >= (self.robots_change_after or 0)
+            return self._send(handler, 200, (ROBOTS + LATE_DISALLOW * changed).encode(),
+                              "text/plain")
+        if path == "/faults/robots-late":
+            return self._send(handler, 200, _page("Trang mới cấm", "<p>robots.txt</p>"))
         if path == "/faults/slow":
             time.sleep(SLOW_SECONDS)
             return self._send(handler, 200, article_html(0).encode())
