@@ -1,7 +1,9 @@
 """In a real browser (Debian's headless Chromium driven by Selenium + chromium-driver), against
 a real ``portal-archive serve`` of a crawl of the replica (with its opt-in hostile article):
-search ``binh lieu`` from the search box and reach the founding article, download the CSV for
-Excel and check its bytes, see a chart drawn, and check that crawled HTML runs no script.
+search ``binh lieu`` from the search box, reach the founding article and open its archived
+page, download the CSV for Excel (of a table search and of a canned query's all rows) and
+check its bytes, see the charts drawn (articles per month, publishing by weekday and hour,
+visit counters over time), and check that crawled HTML runs no script.
 Screenshots go to ``artifacts/browser/`` (gitignored)."""
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ def server(tmp_path_factory):
                  "body_html) VALUES (?, 99, 'raw', 'raw payload', ?)",
                  [hostile[0], HOSTILE_HTML + "<p>Nội dung thô</p>"])
     raw_version = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    # The crawl saw the counters on one day; add the two days before it (as daily crawls
+    # would have), so the visit-counters chart has lines to draw, not lone points.
+    crawled = conn.execute("SELECT max(id) FROM visit_counters").fetchone()[0]
+    for days, less in ((1, 150), (2, 400)):
+        conn.execute(
+            "INSERT INTO visit_counters (portal_id, captured_at, capture_id, metric, value, "
+            "label_raw, value_raw) SELECT portal_id, strftime('%Y-%m-%dT%H:%M:%fZ', "
+            "captured_at, ?), capture_id, metric, max(value - ?, 0), label_raw, value_raw "
+            "FROM visit_counters WHERE id <= ?", [f"-{days} days", less, crawled])
     conn.commit()
     conn.close()
     port = free_port()
@@ -155,6 +166,20 @@ def test_search_box_binh_lieu_reaches_the_founding_article(server, browser):
     shot(browser, "founding-article")
     links = browser.find_element(By.TAG_NAME, "body").text
     assert "article_versions" in links and "article_captures" in links
+    # And on to the page as it was archived: the replay link of its last capture.
+    browser.find_element(By.CSS_SELECTOR, "a.replay").click()
+    wait_for(lambda: "/-/replay/" in browser.current_url, what="the archived page")
+    banner = wait_for(lambda: browser.find_elements(By.ID, "portal-archive-banner"),
+                      what="the archive banner")[0]
+    assert banner.is_displayed()
+    assert f"ChiTietTinTuc.aspx?nid={FOUNDING_NID}" in banner.find_element(
+        By.CSS_SELECTOR, "code.url").text
+    assert banner.find_element(By.CSS_SELECTOR, "code.record-id").text.startswith("<urn:uuid:")
+    assert banner.find_element(By.CSS_SELECTOR, "time.captured").text.startswith("20")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "Họp Ban thường vụ HU" in page and "Dương Mạnh Cường" in page
+    assert "27/01/2022 10:16" in page and "Đã truy cập" in page
+    shot(browser, "founding-archived-page")
 
 
 def test_csv_for_excel_download_has_bom_and_vietnamese(server, browser):
@@ -173,7 +198,23 @@ def test_csv_for_excel_download_has_bom_and_vietnamese(server, browser):
     assert "Quảng Ninh".encode() in data
 
 
-@pytest.mark.parametrize("query", ["articles_per_month", "publishing_by_weekday_hour"])
+def test_canned_query_all_rows_for_excel(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server["url"] + "/archive/visit_counters_over_time?portal=binhlieu")
+    line = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "p.export-all-rows"),
+                    what="the all-rows links")[0]
+    line.find_element(By.LINK_TEXT, "CSV for Excel").click()
+    target = browser.downloads / "visit_counters_over_time-excel.csv"
+    wait_for(lambda: target.exists() and target.stat().st_size > 0
+             and not list(browser.downloads.glob("*.crdownload")), what="the download")
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfportal_id,metric,day,value,observations\r\n")
+    assert data.count(b"\r\n") == 1 + 6  # two metrics on three days
+
+
+@pytest.mark.parametrize("query", ["articles_per_month", "publishing_by_weekday_hour",
+                                   "visit_counters_over_time"])
 def test_chart_renders(server, browser, query):
     from selenium.webdriver.common.by import By
 
@@ -183,13 +224,15 @@ def test_chart_renders(server, browser, query):
         By.CSS_SELECTOR, ".datasette-vega canvas, .datasette-vega svg, canvas.marks, svg.marks")
         if e.size["width"] > 100 and e.size["height"] > 50], what="a drawn chart")[0]
     if graphic.tag_name == "canvas":
-        # a blank canvas is all one colour; a drawn bar chart has several
-        colours = browser.execute_script(
+        # Axes, grid and labels are grey; the data (bars, lines, circles) is drawn in the
+        # scheme's colours: count the strongly coloured pixels. An empty chart (axes and a
+        # legend only: a line chart with one point per series) has a few dozen.
+        coloured = browser.execute_script(
             "const c = arguments[0], d = c.getContext('2d').getImageData(0, 0, c.width,"
-            " c.height).data, s = new Set(); for (let i = 0; i < d.length; i += 64)"
-            " s.add(d[i] + ',' + d[i+1] + ',' + d[i+2] + ',' + d[i+3]); return s.size;",
-            graphic)
-        assert colours > 2
+            " c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4) {"
+            " const hi = Math.max(d[i], d[i+1], d[i+2]), lo = Math.min(d[i], d[i+1], d[i+2]);"
+            " if (d[i+3] > 128 && hi - lo > 60) n++; } return n;", graphic)
+        assert coloured > 300, coloured
     else:
         assert graphic.find_elements(By.CSS_SELECTOR, "path, rect")
     browser.execute_script("arguments[0].scrollIntoView()", graphic)
