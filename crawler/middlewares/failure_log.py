@@ -32,6 +32,7 @@ Settings: ``FAILURE_LOG_ENABLED`` (True), ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_P
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,7 @@ class FailureLogMiddleware:
         out = Path(settings.get("ARCHIVE_OUT_DIR") or "data")
         self.path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
         self.crawler = crawler
+        self.resume = settings.getbool("WARC_RESUME", False)
         self.rows: list[dict[str, Any]] = []
         crawler.signals.connect(self.record, signal=fetch_failed)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -100,6 +102,8 @@ class FailureLogMiddleware:
 
     def record(self, url: str, kind: str, detail: str,
                warc_record_id: str | None = None) -> None:
+        if warc_record_id and self._recorded_before(url, kind, warc_record_id):
+            return  # a resumed crawl replayed an archived error: its row exists already
         spider = self.crawler.spider
         portal = getattr(spider, "portal", None)
         row = {
@@ -112,6 +116,20 @@ class FailureLogMiddleware:
         taken = self.crawler.signals.send_catch_log(failure_recorded, row=row)
         if not any(result is True for _, result in taken):
             self.rows.append(row)
+
+    def _recorded_before(self, url: str, kind: str, warc_record_id: str) -> bool:
+        """Whether the killed run this crawl resumes recorded this failure of this record."""
+        if not self.resume or not self.path.exists():
+            return False
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute(
+                "SELECT 1 FROM fetch_failures WHERE url = ? AND kind = ? AND warc_record_id = ?",
+                [url, kind, warc_record_id]).fetchone() is not None
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status >= 400:
