@@ -76,10 +76,17 @@ def seal(path: Path) -> str | None:
             fh.seek(exc.offset)
             tail = fh.read()
         sidecar = path.with_name(f"{path.name}.partial-{exc.offset}")
-        with open(sidecar, "xb") as out:
-            out.write(tail)
-            out.flush()
-            os.fsync(out.fileno())
+        # A resume killed between writing the sidecar and cutting the file left it behind:
+        # the same bytes are not written twice, other bytes never overwrite it.
+        if not (sidecar.exists() and sidecar.read_bytes() == tail):
+            serial = 1
+            while sidecar.exists():
+                sidecar = path.with_name(f"{path.name}.partial-{exc.offset}-{serial}")
+                serial += 1
+            with open(sidecar, "xb") as out:
+                out.write(tail)
+                out.flush()
+                os.fsync(out.fileno())
         with open(path, "r+b") as fh:
             fh.truncate(exc.offset)
             fh.flush()

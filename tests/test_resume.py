@@ -138,6 +138,14 @@ def test_seal_moves_a_partial_trailing_record_aside(tmp_path):
     sidecar = tmp_path / f"{path.name}.partial-{last.offset}"
     assert sidecar.read_bytes() == whole[last.offset:last.offset + last.length - 9]
     assert seal(path) is None  # already whole
+    # a resume killed after writing the sidecar, before cutting the file: sealed again
+    path.write_bytes(whole[:last.offset + last.length - 9])
+    assert seal(path) == note and path.read_bytes() == whole[:last.offset]
+    assert sorted(p.name for p in tmp_path.glob("*.partial-*")) == [sidecar.name]
+    # other bytes at the same offset go to a new sidecar, never over the first
+    path.write_bytes(whole[:last.offset + last.length - 20])
+    assert seal(path).endswith(f"moved to {path.name}.partial-{last.offset}-1")
+    assert sidecar.read_bytes() == whole[last.offset:last.offset + last.length - 9]
     # damage before the end is reported by verify, never cut
     broken = bytearray(whole)
     broken[last.offset - 30] ^= 0xFF
