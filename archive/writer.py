@@ -236,14 +236,16 @@ class RotatingWarcWriter:
         before deciding between a response and a revisit)."""
         return sha1_digest(_wire_response(ex)[1])
 
-    def write_exchange(self, ex: HttpExchange, revisit_of: RevisitTarget | None = None
+    def write_exchange(self, ex: HttpExchange, revisit_of: RevisitTarget | None = None,
+                       warc_headers: dict[str, str] | None = None
                        ) -> tuple[WarcPointer, WarcPointer, str]:
         """Write the response record and its request record; return both pointers and the
         payload digest. The request is linked to the response by ``WARC-Concurrent-To``.
 
         With ``revisit_of`` (an earlier record with the same payload digest) the response is
         written as a ``revisit`` record of the identical-payload-digest profile: status line
-        and headers only, pointing at the record that holds the payload."""
+        and headers only, pointing at the record that holds the payload. ``warc_headers``
+        are added to both records (e.g. ``WARC-Resource-Type`` of a page requisite)."""
         self._ensure_open()
         date = warc_date(ex.fetched_at)
         resp_id = self.new_id()
@@ -251,6 +253,7 @@ class RotatingWarcWriter:
         extra = {}
         if ex.ip_address:
             extra["WARC-IP-Address"] = ex.ip_address
+        extra.update(warc_headers or {})
         # WARC-Truncated belongs to the response only (its block is what was cut).
         resp_extra = {**extra, "WARC-Truncated": ex.truncated} if ex.truncated else extra
         # WARC 1.1: the payload is the entity body with transfer encoding removed; it is also

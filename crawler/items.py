@@ -16,3 +16,19 @@ class PageItem:
     record: dict[str, Any] = field(default_factory=dict)
     article_key: str | None = None
     canonical_url: str | None = None
+    # An article's page requisites and documents ((url, kind) each; m013), set by
+    # crawler/middlewares/requisites.py: listed in its WARC metadata record, linked in
+    # article_attachments.
+    requisites: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class SkippedRequisite:
+    """A page requisite the crawl did not archive (larger than ``REQUISITES_MAX_SIZE``,
+    disallowed by robots.txt, a network failure): its WARC ``metadata`` record is written by
+    the requisites middleware, and the pipeline gives it an ``attachments`` row."""
+
+    url: str
+    kind: str
+    reason: str
+    skipped_at: str

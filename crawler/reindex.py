@@ -19,6 +19,7 @@ from archive import ArchivedRecord, CorruptWarcError, iter_records, read_record_
 from archive.exchange import WarcPointer
 from crawler.decoding import archived_problem
 from crawler.indexing import analyse_page, capture_row, index_page, should_extract
+from crawler.requisites import REQUISITES_FIELD, decode_field, resource_type, skipped_from_fields
 from db import ArchiveStore
 
 
@@ -103,6 +104,8 @@ def reindex(warc_files: Iterable[str | os.PathLike], db_path: str | os.PathLike,
                         if fields.get("portal-archive-event") == "crawl-finished":
                             crawls.setdefault(fields.get("portal-archive-crawl-id", ""), {}
                                               ).update(finished=fields)
+                        else:
+                            _index_requisites(store, record, fields, ctx)
                     if progress and report.records % 500 == 0:
                         progress(report)
             except CorruptWarcError as exc:
@@ -145,6 +148,27 @@ def _start(store: ArchiveStore, record: ArchivedRecord, ctx: _FileContext,
                           fields.get("portal-archive-started-at") or record.date, settings)
 
 
+def _index_requisites(store: ArchiveStore, record: ArchivedRecord, fields: dict[str, str],
+                      ctx: _FileContext) -> None:
+    """What an article's metadata record says of its requisites (links), or a requisite's
+    ``requisite-skipped`` record (crawler/middlewares/requisites.py), as the live crawl
+    stored them."""
+    skipped = skipped_from_fields(fields)
+    if skipped is not None:
+        kind, reason, at = skipped
+        store.add_skipped_requisite(fields.get("portal-archive-crawl-id") or ctx.crawl_id,
+                                    ctx.portal_id, record.target_uri, kind, reason, at)
+        return
+    requisites = decode_field(fields.get(REQUISITES_FIELD))
+    if not requisites:
+        return
+    try:
+        capture_id = store.capture_id(record.warc_headers.get("WARC-Concurrent-To", ""))
+    except KeyError:
+        return  # the article's response is not among the given files
+    store.add_requisite_links(capture_id, [(r.url, r.kind) for r in requisites])
+
+
 def _payload_record(record: ArchivedRecord, originals: dict[str, tuple[Path, int]],
                     report: ReindexReport) -> ArchivedRecord:
     """The record holding the payload: the response itself, or what a revisit refers to."""
@@ -176,8 +200,11 @@ def _index_response(store: ArchiveStore, record: ArchivedRecord, ctx: _FileConte
             return
     payload = _payload_record(record, originals, report)
     capture = _capture_from(record, ctx, request_id, payload)
+    capture["resource_type"] = resource_type(record.warc_headers)  # m013
     capture_id = store.add_capture(capture)
     report.captures += 1
+    if capture["resource_type"]:
+        return  # a page requisite (image, stylesheet, document): archived, never extracted
     if capture["truncated"]:
         return  # archived, never extracted as if whole (capture_row says why)
     problem = archived_problem(record.status or 0, record.http_headers, payload.entity)

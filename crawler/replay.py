@@ -6,6 +6,13 @@ portal, the URL, the capture time and the record id, under a Content-Security-Po
 forbids scripts and every request that does not go back to the replay server itself: an
 archived government page must never phone home, run its trackers or load live images.
 Used by the Datasette plugin in ``crawler/datasette_plugins/replay.py``. No settings are read.
+
+A replayed page's images and stylesheets (``img/@src``, simple ``img/@srcset``,
+``link[rel=stylesheet]/@href``) are rewritten to the replay server (``resource_url``: the
+plugin's ``/-/replay-url?url=…&at=…``, which serves the archived capture of that URL nearest
+to the page's capture time), so an archived article renders with its archived images and
+styles, and never with live ones. URLs inside stylesheets (fonts, backgrounds) are not
+rewritten: the Content-Security-Policy keeps them from reaching the live web.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 from archive import CorruptWarcError, read_record_at
 from crawler.indexing import decode_html
@@ -84,10 +93,52 @@ def _with_banner(page: str, top: str) -> str:
     return top + page
 
 
+# Start tags holding requisites, their URL attributes, and <base href>.
+_TAG = re.compile(r"""<(img|link)\b((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.IGNORECASE)
+_URL_ATTR = re.compile(r"""(\s)(src|href|srcset)(\s*=\s*)("[^"]*"|'[^']*'|[^\s"'>]+)""",
+                       re.IGNORECASE)
+_REL_STYLESHEET = re.compile(r"""\srel\s*=\s*["']?[^"'>]*\bstylesheet\b""", re.IGNORECASE)
+_BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""", re.IGNORECASE)
+
+
+def rewrite_requisites(page: str, base_url: str, resource_url: Callable[[str], str]) -> str:
+    """``page`` with the URLs of its images and stylesheets replaced by ``resource_url(url)``
+    (``url`` absolute); the rest of the markup is left byte for byte."""
+    found = _BASE.search(page)
+    if found:
+        base_url = urljoin(base_url, html.unescape(found.group(1).strip("\"'")))
+
+    def target(raw: str) -> str:
+        url = urljoin(base_url, html.unescape(raw).strip())
+        return resource_url(url) if url.startswith(("http://", "https://")) else raw
+
+    def attr(tag: str, match: re.Match) -> str:
+        name, value = match.group(2).lower(), match.group(4).strip("\"'")
+        if (tag == "img" and name == "src") or (tag == "link" and name == "href"):
+            new = target(value)
+        elif tag == "img" and name == "srcset":
+            new = ", ".join(" ".join([target(p[0]), *p[1:]]) for p in
+                            (c.split() for c in value.split(",")) if p)
+        else:
+            return match.group(0)
+        return f'{match.group(1)}{match.group(2)}{match.group(3)}"{html.escape(new)}"'
+
+    def tag(match: re.Match) -> str:
+        name, attrs = match.group(1).lower(), match.group(2)
+        if name == "link" and not _REL_STYLESHEET.search(attrs):
+            return match.group(0)
+        rewritten = _URL_ATTR.sub(lambda m: attr(name, m), attrs)
+        return f"<{match.group(1)}{rewritten}>"
+
+    return _TAG.sub(tag, page)
+
+
 def replay(warc_dir: str | os.PathLike, warc_file: str, offset: int,
-           original: tuple[str, int] | None = None) -> Replay:
+           original: tuple[str, int] | None = None,
+           resource_url: Callable[[str, str], str] | None = None) -> Replay:
     """Serve the record at ``warc_file``/``offset`` inside ``warc_dir``; a revisit record is
-    shown with the payload of ``original`` (file, offset of the record it refers to)."""
+    shown with the payload of ``original`` (file, offset of the record it refers to). An
+    HTML page's images and stylesheets point at ``resource_url(url, capture date)``."""
     if not WARC_NAME.match(warc_file):
         return error(404, f"{warc_file}: not a WARC file name")
     path = Path(warc_dir) / warc_file
@@ -125,6 +176,9 @@ def replay(warc_dir: str | os.PathLike, warc_file: str, offset: int,
     status = record.status or 200
     if content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"):
         page = decode_html(payload.content, content_type)
+        if resource_url is not None:
+            page = rewrite_requisites(page, record.target_uri,
+                                      lambda url: resource_url(url, record.date))
         where = f"{warc_file}@{offset}"
         if payload is not record:
             where += (f" — revisit: identical payload archived {payload.date} in "

@@ -26,6 +26,9 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
   ``PRIVATE_HOSTS_ENABLED``, ``PRIVATE_HOSTS_ALLOWED``: no request to a host that resolves
   into a private network but the portal's own (``crawler/middlewares/private_hosts.py``);
   ``TRAPS_ENABLED``, ``TRAPS_MAX_PAGE``, ``TRAPS_YEARS_AHEAD``: traps (``crawler/traps.py``).
+- ``REQUISITES_ENABLED``, ``REQUISITES_TYPES``, ``REQUISITES_MAX_SIZE``,
+  ``REQUISITES_DOCUMENT_EXTENSIONS``, ``REQUISITES_PRIORITY``: each article's images,
+  stylesheets, scripts and linked documents (``crawler/middlewares/requisites.py``).
 
 Politeness is on by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests
 per host, and a User-Agent that names the project and a contact URL.
@@ -86,6 +89,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.PortalOffsiteMiddleware": 50,
 }
+SPIDER_MIDDLEWARES = {
+    # Above RefererMiddleware (700), so requisite requests carry the article as Referer, and
+    # below DepthMiddleware (900), so they do not count as a level deeper.
+    "crawler.middlewares.requisites.RequisitesMiddleware": 750,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.sqlite_store.SQLiteStorePipeline": 300,
 }
@@ -134,6 +142,13 @@ CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/s
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap
 TRAPS_YEARS_AHEAD = 1  # calendar years beyond next year are a trap
+# Page requisites and attachments of articles (crawler/middlewares/requisites.py).
+REQUISITES_ENABLED = True
+REQUISITES_TYPES = ["image", "stylesheet", "script", "document"]
+REQUISITES_MAX_SIZE = 50_000_000  # bytes; larger ones are not fetched (a skipped row says so)
+REQUISITES_DOCUMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt",
+                                  "ods", "rtf", "zip", "rar", "7z"]
+REQUISITES_PRIORITY = -100  # below navigation: pages first, their requisites after
 
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

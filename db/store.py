@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from db import changes
+from db import attachments, changes
 from db.errors import NotAnArchiveError
 from db.schema import migrate
 
@@ -26,6 +26,7 @@ CAPTURE_FIELDS = (
     "crawl_id", "portal_id", "url", "status", "fetched_at", "content_type", "content_length",
     "payload_digest", "redirect_to", "warc_file", "warc_offset", "warc_length",
     "warc_record_id", "request_record_id", "page_type", "extract_status", "extract_reason",
+    "resource_type",  # m013: the kind of a requisite's capture (NULL for pages)
     "warc_type", "refers_to",  # m006: revisit records (deduplicated payloads)
     "truncated",  # m014: WARC-Truncated of a body cut short
 )
@@ -100,8 +101,9 @@ class ArchiveStore:
     def finish_crawl(self, crawl_id: str, finished_at: str, status: str, finish_reason: str,
                      stats: dict[str, Any]) -> None:
         counts = self.conn.execute(
-            """SELECT count(*), sum(extract_status = 'failed'), sum(content_length)
-                 FROM captures WHERE crawl_id = ?""",
+            # pages: requisites (images, stylesheets, documents: m013) are not pages
+            """SELECT count(*) - count(resource_type), sum(extract_status = 'failed'),
+                      sum(content_length) FROM captures WHERE crawl_id = ?""",
             [crawl_id],
         ).fetchone()
         articles = self.conn.execute(
@@ -147,6 +149,7 @@ class ArchiveStore:
         self._wrote()
         if cur.rowcount:
             changes.note_capture(self.conn, cur.lastrowid, capture)  # takedowns
+            attachments.note_capture(self.conn, cur.lastrowid, capture)  # requisites
             return cur.lastrowid
         return self.capture_id(capture["warc_record_id"])
 
@@ -157,6 +160,17 @@ class ArchiveStore:
         if row is None:
             raise KeyError(warc_record_id)
         return row[0]
+
+    # -- requisites and attachments (m013) ------------------------------------------------
+    def add_requisite_links(self, capture_id: int, requisites: list[tuple[str, str]]) -> int:
+        """Link the article of a capture to its requisites ((url, kind) each)."""
+        return attachments.add_links(self.conn, capture_id, requisites)
+
+    def add_skipped_requisite(self, crawl_id: str, portal_id: str, url: str, kind: str,
+                              reason: str, at: str) -> None:
+        """A requisite the crawl did not archive, and why."""
+        attachments.add_skipped(self.conn, crawl_id, portal_id, url, kind, reason, at)
+        self._wrote()
 
     def set_extraction(self, capture_id: int, page_type: str | None, status: str,
                        reason: str | None) -> None:

@@ -125,7 +125,10 @@ def main() -> int:
              str(registry), "--out", str(out), "-s", "AUTOTHROTTLE_ENABLED=False",
              "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
-             "-s", "PROGRESS_ENABLED=False"], ROOT)
+             "-s", "PROGRESS_ENABLED=False",
+             # HTML pages/s against wget's HTML pages/s, which rejects images (below): the
+             # articles' images and documents are not fetched here either.
+             "-s", "REQUISITES_ENABLED=False"], ROOT)
         if code:
             print(f"crawl failed with exit status {code}")
             return 1

@@ -67,8 +67,12 @@ def test_one_metadata_record_per_article_capture(crawled):
         assert (result["title"], dict(pairs)["portal-archive-article-key"]) == titles[
             response.record_id]
         outlinks = [v for k, v in pairs if k == "outlink"]
-        assert outlinks and all(v.endswith(" L a/@href") for v in outlinks)
+        # links (L) and, Heritrix style, the embedded page requisites (E)
+        assert outlinks and all(v.endswith((" L a/@href", " E img/@src", " E link/@href",
+                                            " E script/@src")) for v in outlinks)
         assert any("ChiTietTinTuc.aspx" in v for v in outlinks)
+        assert any(v.endswith("style.css E link/@href") for v in outlinks)
+        assert "portal-archive-requisites" in dict(pairs)
         assert meta.warc_headers["Content-Type"] == "application/warc-fields"
 
 

@@ -56,6 +56,13 @@ from archive.writer import RevisitTarget
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import capture_row, recorded_settings
 from crawler.middlewares.truncation import truncation_reason
+from crawler.requisites import (
+    REQUISITES_FIELD,
+    encode_field,
+    outlink_lines,
+    requisite_kind,
+    resource_headers,
+)
 from crawler.signals import capture_archived
 
 if TYPE_CHECKING:
@@ -166,7 +173,9 @@ class WarcCaptureMiddleware:
     def item_scraped(self, item, response: Response, spider) -> None:
         """Write the ``metadata`` record of an extracted article next to its response."""
         record = getattr(item, "record", None) or {}
-        pointer = response.meta.get("warc") if response is not None else None
+        # an errback's item comes with a Failure (a skipped requisite: crawler/middlewares/
+        # requisites.py), not a Response
+        pointer = response.meta.get("warc") if isinstance(response, Response) else None
         if self.writer is None or pointer is None or record.get("page_type") != "article":
             return
         if response.meta.get("warc_from_archive"):
@@ -180,6 +189,9 @@ class WarcCaptureMiddleware:
         }
         lines = list(fields.items())
         lines += [("outlink", f"{url} L a/@href") for url in _outlinks(response)]
+        requisites = getattr(item, "requisites", None)
+        if requisites:  # its images, stylesheets, scripts and documents (reindex links them)
+            lines += [(REQUISITES_FIELD, encode_field(requisites)), *outlink_lines(requisites)]
         try:
             meta = self.writer.write_metadata(response.url, lines,
                                               refers_to=pointer.record_id)
@@ -313,6 +325,8 @@ class WarcCaptureMiddleware:
             fetched_at=fetched_at,
             truncated=truncation_reason(request, response),  # crawler/middlewares/truncation
         )
+        # A page requisite (crawler/middlewares/requisites.py): WARC-Resource-Type says so.
+        resource_type = requisite_kind(request.meta, exchange.header("Content-Type"))
         conditional = (request.headers.get("If-None-Match")
                        or request.headers.get("If-Modified-Since"))
         if response.status == 304 and conditional:
@@ -322,7 +336,8 @@ class WarcCaptureMiddleware:
         else:
             revisit_of = self._dedup(exchange, response.status)
         try:
-            req_ptr, resp_ptr, digest = self.writer.write_exchange(exchange, revisit_of)
+            req_ptr, resp_ptr, digest = self.writer.write_exchange(
+                exchange, revisit_of, warc_headers=resource_headers(resource_type))
         except WarcWriteError as exc:
             self.stats.inc_value("warc/write_errors")
             stop_crawl(self.crawler, "warc_write_error", str(exc))
@@ -344,6 +359,7 @@ class WarcCaptureMiddleware:
             refers_to=(revisit_of.record_id or None) if revisit_of else None,
             truncated=exchange.truncated,
         )
+        capture["resource_type"] = resource_type  # m013 (None for a page)
         if revisit_of is None and self.digests is not None and 200 <= response.status < 300 \
                 and not exchange.truncated:
             self.digests.setdefault(digest, RevisitTarget(resp_ptr.record_id, response.url,

@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import index_page, recorded_settings
+from crawler.items import SkippedRequisite
 from crawler.signals import capture_archived, capture_problem, failure_recorded
 from db import ArchiveStore, DatabaseError
 
@@ -159,6 +160,11 @@ class SQLiteStorePipeline:
 
     def _index_item(self, item: Any) -> Any:
         assert self.store is not None
+        if isinstance(item, SkippedRequisite):  # m013 (crawler/middlewares/requisites.py)
+            spider = self.crawler.spider
+            self.store.add_skipped_requisite(spider.crawl_id, spider.portal.id, item.url,
+                                             item.kind, item.reason, item.skipped_at)
+            return item
         adapter = ItemAdapter(item)
         capture_id = self.store.capture_id(adapter["warc_record_id"])
         if self.store.conn.execute("SELECT extract_status FROM captures WHERE id = ?",
@@ -168,6 +174,8 @@ class SQLiteStorePipeline:
             self.store, capture_id, self.crawler.spider.portal.id, adapter["captured_at"],
             adapter["record"], adapter["article_key"], adapter["canonical_url"],
         )
+        if adapter.get("requisites"):  # images, stylesheets, documents (m013)
+            self.store.add_requisite_links(capture_id, adapter["requisites"])
         page_type = adapter["record"].get("page_type") or "other"
         self.stats.inc_value(f"extract/{page_type}")
         if status == "failed":

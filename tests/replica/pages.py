@@ -49,7 +49,9 @@ def _zone(inner: str) -> str:
     return f'<div class="ms-webpart-zone"><div class="ms-WPBody">\r\n{inner}</div></div>\r\n'
 
 
-def article_body(article: Article, older: list[Article]) -> str:
+def article_body(article: Article, older: list[Article], attachments: str = "") -> str:
+    """The article's main column; ``attachments`` is the "Văn bản đính kèm" box (HTML from
+    ``documents.attachments_html``), shown under the content."""
     rng = article.rng("encoding")
     indent = "\u00a0" * 4 if article.style == "nfd" else "&nbsp;" * 4  # raw NBSP when pasted
     parts: list[str] = []
@@ -73,6 +75,7 @@ def article_body(article: Article, older: list[Article]) -> str:
         f'  <div class="news-date">{article.published}</div>\r\n'
         f'  <div class="news-sapo"><strong>{_plain(article, article.summary)}</strong></div>\r\n'
         f'  <div class="news-content ms-rtestate-field">\r\n{"".join(parts)}  </div>\r\n'
+        f"{attachments}"
         f'  <div class="news-tools"><a href="/Trang/GuiYKien.aspx?nid={article.nid}">Gửi ý kiến '
         'phản hồi</a> <a href="javascript:window.print()">In trang</a> <a href="#">Chia sẻ</a>'
         '</div>\r\n'

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from . import model, pages
+from . import documents, model, pages
 from .chrome import Chrome, counters_html
 from .chunks import Chunk, chunk, gzip_join, raw_join, stored
 from .model import CATEGORIES, Article
@@ -97,6 +97,9 @@ class ReplicaSite:
             items.append(article)
         # The legacy URL points at the oldest economy article (there is always one).
         self.moved_target: int = self.by_category[83][-1].nid
+        # The oldest notice links the whole set of attachments (documents.py); day 2 only
+        # touches the newest articles.
+        self.documents_nid: int = self.by_category[86][-1].nid
         # The featured widget is curated by hand: it keeps day 1's picks.
         featured = [a for a in reversed(day1) if a.category == 82][:5]
         self.chrome = Chrome(self.portal, featured, seed, chrome_kb)
@@ -141,7 +144,9 @@ class ReplicaSite:
         elif path == "/robots.txt":
             return self._asset(path, "text/plain", ROBOTS.encode())
         elif path.endswith(".jpg") and path.startswith(("/publishingimages/", "/_catalogs/")):
-            return self._asset(".jpg", "image/jpeg", JPEG, compressible=False)
+            return self._build("image", parts.path, 0)
+        elif path.startswith(documents.BASE.lower() + "/"):
+            return self._build("document", parts.path, 0)
         elif path.endswith(".css") and path.startswith(("/_layouts/", "/_catalogs/")):
             return self._asset(".css", "text/css", b"body{font-family:Arial,sans-serif}\r\n")
         elif path.endswith(".js") and path.startswith(("/_layouts/", "/_catalogs/")):
@@ -159,6 +164,7 @@ class ReplicaSite:
             yield article.url
             yield article.thumbnail
             yield from article.images
+            yield from (href for href, _ in self._documents(article) if href.startswith("/"))
         yield f"/Trang/ChiTietTinTuc.aspx?nid={self.no_title_nid}"
         yield from STATIC_PAGES
 
@@ -177,6 +183,8 @@ class ReplicaSite:
             return self._article(int(key))
         if kind == "listing":
             return self._listing(int(key), page)
+        if kind in ("image", "document"):
+            return self._file(kind, str(key))
         if kind == "home":
             body = pages.home_body(self.newest[:10],
                                    {cid: items[:3] for cid, items in self.by_category.items()})
@@ -207,9 +215,26 @@ class ReplicaSite:
         position = self._position[nid]
         older = self.by_category[article.category][position + 1: position + 6]
         counters = FOUNDING_COUNTERS if nid == self.founding_nid else None
+        box = documents.attachments_html(self._documents(article), nid == self.documents_nid)
         return self._page(f"{article.title} - {self.portal.site_name}", action,
-                          pages.article_body(article, older),
+                          pages.article_body(article, older, box),
                           self._modified.get(nid) or http_date(article.published_at), counters)
+
+    def _documents(self, article: Article) -> list[tuple[str, str]]:
+        return documents.links_for(article.nid, article.published_at.year, article.category,
+                                   article.nid == self.documents_nid)
+
+    def _file(self, kind: str, path: str) -> Response:
+        """An article image (bytes unique to its path) or an attached document."""
+        if kind == "image":
+            content_type, data = "image/jpeg", documents.image(path, JPEG)
+        else:
+            found = documents.document(path)
+            if found is None:
+                return self._build("404", 0, 0)
+            content_type, data = found
+        return Response(200, content_type, (chunk(data),), etag=pages.etag_of(data, True),
+                        compressible=False)
 
     def _listing(self, cat: int, page: int) -> Response:
         items = self.by_category[cat][(page - 1) * pages.PAGE_SIZE: page * pages.PAGE_SIZE]
