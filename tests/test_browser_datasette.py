@@ -182,6 +182,27 @@ def test_search_box_binh_lieu_reaches_the_founding_article(server, browser):
     shot(browser, "founding-archived-page")
 
 
+def test_search_box_leads_to_the_ranked_search(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get_log("browser")  # drop what earlier pages logged
+    browser.get(server["url"] + "/archive/articles")
+    # our scripts (links, charts, exports) run without an error on the page
+    assert [e["message"] for e in browser.get_log("browser") if e["source"] == "javascript"
+            ] == []
+    browser.find_element(By.ID, "_search").send_keys("Dương Mạnh Cường")
+    browser.find_element(By.LINK_TEXT, "Xếp hạng theo mức liên quan / Ranked by relevance"
+                         ).click()
+    wait_for(lambda: "/archive/search?q=" in browser.current_url, what="the ranked search")
+    rows = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "tbody tr"),
+                    what="ranked results")
+    assert "Họp Ban thường vụ HU" in rows[0].text  # the exact-diacritics match comes first
+    shot(browser, "ranked-search")
+    rows[0].find_element(By.CSS_SELECTOR, "td a").click()
+    wait_for(lambda: browser.current_url.endswith(f"/archive/articles/{server['founding']}"),
+             what="the article page")
+
+
 def test_csv_for_excel_download_has_bom_and_vietnamese(server, browser):
     from selenium.webdriver.common.by import By
 

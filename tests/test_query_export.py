@@ -150,3 +150,34 @@ def test_permissions_and_writable_queries(db_path):
     ds2 = make_datasette(db_path)
     (count,) = get(ds2, "/-/export/archive/fetch_failures.csv")
     assert len(rows_of(count.text)) - 1 == FAILURES  # nothing was deleted
+
+
+def test_search_boxes_lead_to_the_ranked_search(tmp_path):
+    """Datasette's table search has no relevance order: the search boxes of articles and
+    articles_browse link to the ranked canned query, whose article cells link to articles."""
+    path = tmp_path / "archive.db"
+    store = ArchiveStore(path)
+    store.upsert_portal({"id": "binhlieu", "name": "Bình Liêu", "base_url": "http://h/",
+                         "family": "qnp", "start_urls": ["http://h/"], "allowed_hosts": ["h"]})
+    store.start_crawl("c1", "binhlieu", "2026-11-25T10:00:00.000000Z", {})
+    for n, title in enumerate(("Binh Lieu khong dau", "Họp tại Bình Liêu"), 1):
+        url = f"http://h/Trang/ChiTietTinTuc.aspx?nid={n}"
+        cid = store.add_capture({
+            "crawl_id": "c1", "portal_id": "binhlieu", "url": url, "status": 200,
+            "fetched_at": f"2026-11-25T10:00:0{n}.000000Z", "content_type": "text/html",
+            "warc_file": "f.warc.gz", "warc_offset": n, "warc_record_id": f"<urn:{n}>"})
+        store.add_article(cid, "binhlieu", f"2026-11-25T10:00:0{n}.000000Z", {
+            "url": url, "title": title, "published_at": f"2022-01-2{n}T10:00:00+07:00",
+            "body_text": title, "date_precision": "minute"}, str(n), url)
+    store.close()
+    ds = make_datasette(str(path))
+    table, browse, ranked, data = get(
+        ds, "/archive/articles?_search=B%C3%ACnh+Li%C3%AAu", "/archive/articles_browse",
+        "/archive/search?q=B%C3%ACnh+Li%C3%AAu",
+        "/archive/search.json?_shape=objects&q=B%C3%ACnh+Li%C3%AAu")
+    for page in (table, browse):
+        assert "ranked-search" in page.text and 'var ranked = "/archive/search"' in page.text
+    rows = data.json()["rows"]
+    assert [r["title"] for r in rows] == ["Họp tại Bình Liêu", "Binh Lieu khong dau"]
+    first = rows[0]["article"]
+    assert f'<a href="/archive/articles/{first}">{first}</a>' in ranked.text

@@ -251,10 +251,10 @@ def extra_body_script(view_name: str, database: str, request: Any, datasette: An
     if view_name not in ("table", "query") or not database or not name:
         return None
 
-    async def script() -> str | None:
+    async def script() -> str:
         query = await datasette.get_canned_query(database, name, request.actor)
         if not query:
-            return None
+            return ""  # a table: Datasette would print None into the <script>
         names = await derive_named_parameters(datasette.get_database(database), query["sql"])
         lines = export_links(datasette, database, name, query, names, request.args)
         return _LINKS_SCRIPT % (_script_json(lines), _script_json(lines[0][1][1][1]))

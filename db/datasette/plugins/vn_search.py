@@ -8,14 +8,40 @@ This plugin replaces Datasette's ``escape_fts`` SQL function with
 
 SQL functions for canned queries: ``vn_fts(q)`` (the same folding) and ``vn_exact(q, text)``
 (query words present with exactly the typed diacritics; the canned ``search`` query ranks on
-it so ``Bình Liêu`` lists exact-diacritic matches first). No settings.
+it so ``Bình Liêu`` lists exact-diacritic matches first).
+
+Datasette 0.65's table search has no relevance order (it filters with ``rowid IN (… MATCH
+…)`` and keeps the table's sort; ``_sort`` takes columns only), so the search boxes of
+``articles`` and ``articles_browse`` get a "Ranked by relevance" link beside them that
+carries what is typed to the ranked canned query ``search``, whose ``article`` cells link to
+the article pages. No settings.
 """
 
 from __future__ import annotations
 
+import json
+
 from datasette import hookimpl
+from markupsafe import Markup, escape
 
 from db.datasette.folding import exact_words, fts_query
+
+SEARCH_TABLES = ("articles", "articles_browse")
+RANKED_QUERY = "search"
+_RANKED_LINK = """
+(function () {
+  var box = document.getElementById('_search');
+  if (!box) { return; }
+  var ranked = %s, p = document.createElement('p'), a = document.createElement('a');
+  p.className = 'ranked-search';
+  a.textContent = 'Xếp hạng theo mức liên quan / Ranked by relevance';
+  function update() { a.href = ranked + '?q=' + encodeURIComponent(box.value.trim()); }
+  box.addEventListener('input', update);
+  update();
+  p.append(a, " (exact diacritics first; this box lists matches in the table's order)");
+  (box.form || box).after(p);
+})();
+"""
 
 
 # trylast: Datasette's own default plugin registers escape_fts too; ours must come after it.
@@ -24,3 +50,21 @@ def prepare_connection(conn) -> None:
     conn.create_function("escape_fts", 1, fts_query, deterministic=True)
     conn.create_function("vn_fts", 1, fts_query, deterministic=True)
     conn.create_function("vn_exact", 2, exact_words, deterministic=True)
+
+
+@hookimpl
+def extra_body_script(view_name, database, table, datasette):
+    if view_name != "table" or table not in SEARCH_TABLES or not database:
+        return None
+    path = datasette.urls.table(database, RANKED_QUERY)
+    return _RANKED_LINK % json.dumps(path).replace("<", "\\u003c")
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    # The ranked search's "article" column: the article's page (canned query cells come
+    # with table None; tables' own foreign keys are linked by Datasette already).
+    if table is None and column == "article" and isinstance(value, int) and database:
+        href = datasette.urls.row(database, "articles", str(value))
+        return Markup(f'<a href="{escape(href)}">{value}</a>')
+    return None
