@@ -51,9 +51,13 @@ eval: setup
 faults: setup
 	$(PY) -m pytest -v tests/test_faults_e2e.py tests/test_traps.py tests/test_fuzz_extract.py
 
-# property tests over extraction and dates with a large example budget (FUZZ_EXAMPLES)
+# property tests over extraction and dates with a large example budget (FUZZ_EXAMPLES), then
+# coverage-guided fuzzing with atheris for FUZZ_SECONDS (crashing inputs in artifacts/fuzz/)
 fuzz: setup
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q tests/test_fuzz_extract.py
+	mkdir -p artifacts/fuzz
+	$(PY) -m tests.fuzz_atheris -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
+		-len_control=0 -print_final_stats=1 -artifact_prefix=artifacts/fuzz/
 
 clean:
 	rm -rf data/demo build *.egg-info .pytest_cache
