@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.requisites import (
     Requisite,
     decode_field,
@@ -106,3 +108,20 @@ def test_metadata_field_round_trip():
     lines = outlink_lines(reqs)
     assert ("outlink", f"{SITE}/_catalogs/masterpage/QNP/js/menu.js E script/@src") in lines
     assert not [v for _, v in lines if ".pdf" in v]  # documents are L a/@href outlinks
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("REQUISITES_TYPES=image,imgs", "REQUISITES_TYPES: unknown imgs (known: image, "),
+    ("REQUISITES_MAX_SIZE=lots", "REQUISITES_MAX_SIZE: 'lots' is not a whole number"),
+    ("REQUISITES_MAX_SIZE=-1", "REQUISITES_MAX_SIZE: -1 is negative"),
+])
+def test_a_bad_requisites_setting_is_a_one_line_usage_error(tmp_path, setting, message):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["crawl", "--url", "http://127.0.0.1:9/", "--out",
+                                       str(out), "-s", setting])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not out.exists()  # nothing was started

@@ -68,6 +68,12 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
         if not sep or not name:
             raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
         settings.set(name, value, priority="cmdline")
+    from crawler.middlewares.requisites import RequisitesSettingError, read_settings
+
+    try:  # a mistyped setting is a usage error now, not a traceback from inside Scrapy
+        read_settings(settings)
+    except RequisitesSettingError as exc:
+        raise click.BadParameter(str(exc), param_hint="-s") from None
     return settings
 
 

@@ -71,6 +71,29 @@ class RequisitesSettingError(PortalArchiveError):
     """Invalid requisites setting:"""
 
 
+def read_settings(settings: Any) -> tuple[frozenset[str], int, tuple[str, ...], int]:
+    """(kinds, max size, document extensions, priority) from Scrapy settings; a bad value is
+    a ``RequisitesSettingError`` naming the setting (``crawl`` checks before starting)."""
+    kinds = [k.strip().lower() for k in settings.getlist("REQUISITES_TYPES", list(KINDS))]
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise RequisitesSettingError(f"REQUISITES_TYPES: unknown {', '.join(unknown)} "
+                                     f"(known: {', '.join(KINDS)})")
+    numbers = []
+    for name, default in (("REQUISITES_MAX_SIZE", DEFAULT_MAX_SIZE),
+                          ("REQUISITES_PRIORITY", -100)):
+        try:
+            numbers.append(settings.getint(name, default))
+        except (TypeError, ValueError):
+            raise RequisitesSettingError(f"{name}: {settings.get(name)!r} is not a whole "
+                                         "number") from None
+    if numbers[0] < 0:
+        raise RequisitesSettingError(f"REQUISITES_MAX_SIZE: {numbers[0]} is negative")
+    extensions = tuple(e.strip().lower().lstrip(".") for e in settings.getlist(
+        "REQUISITES_DOCUMENT_EXTENSIONS", list(DOCUMENT_EXTENSIONS)) if e.strip())
+    return frozenset(kinds), numbers[0], extensions, numbers[1]
+
+
 class RequisitesMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -78,18 +101,7 @@ class RequisitesMiddleware:
             raise NotConfigured("REQUISITES_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
-        kinds = [k.strip().lower() for k in settings.getlist("REQUISITES_TYPES", list(KINDS))]
-        unknown = sorted(set(kinds) - set(KINDS))
-        if unknown:
-            raise RequisitesSettingError(f"REQUISITES_TYPES: unknown {', '.join(unknown)} "
-                                         f"(known: {', '.join(KINDS)})")
-        self.kinds = frozenset(kinds)
-        self.max_size = settings.getint("REQUISITES_MAX_SIZE", DEFAULT_MAX_SIZE)
-        if self.max_size < 0:
-            raise RequisitesSettingError(f"REQUISITES_MAX_SIZE: {self.max_size} is negative")
-        self.extensions = tuple(e.strip().lower().lstrip(".") for e in settings.getlist(
-            "REQUISITES_DOCUMENT_EXTENSIONS", list(DOCUMENT_EXTENSIONS)) if e.strip())
-        self.priority = settings.getint("REQUISITES_PRIORITY", -100)
+        self.kinds, self.max_size, self.extensions, self.priority = read_settings(settings)
         self.requested: set[str] = set()
         self._robots: Any = None  # Scrapy's RobotsTxtMiddleware, once looked up
 
