@@ -122,6 +122,11 @@ REINDEX_KEYS = {
     "crawls": "SELECT id, mode, fetched, new, changed, unchanged, removed, redated, "
               "errors_by_kind, seconds, bytes FROM crawls ORDER BY id",
     "portal_health": "SELECT * FROM portal_health ORDER BY crawl_id",
+    # day 2 links its articles to day 1's copies of the files it did not fetch again
+    "article_attachments": "SELECT c.warc_record_id, aa.url, aa.kind, t.crawl_id, "
+                           "t.warc_record_id, t.status FROM article_attachments aa JOIN "
+                           "captures c ON c.id = aa.capture_id LEFT JOIN attachments t ON "
+                           "t.id = aa.attachment ORDER BY 1, 2",
 }
 
 
@@ -136,6 +141,22 @@ def test_reindex_derives_the_same_changes_and_reports(crawls, tmp_path):
         assert live, table
         assert live == [tuple(r) for r in again.execute(sql)], table
     again.close()
+
+
+def test_archived_requisites_are_linked_not_fetched_again(crawls):
+    db = crawls["db"]
+    full, incremental = crawls["runs"]
+    day1 = {r[0] for r in db.execute("SELECT url FROM captures WHERE crawl_id = ?",
+                                      [full["id"]])}
+    day2 = [r[0] for r in db.execute("SELECT url FROM captures WHERE crawl_id = ? AND "
+                                      "resource_type IS NOT NULL", [incremental["id"]])]
+    assert day2 and not set(day2) & day1  # only the new articles' files were fetched
+    style = db.execute(
+        "SELECT count(*), group_concat(DISTINCT t.crawl_id) FROM article_attachments aa "
+        "JOIN attachments t ON t.id = aa.attachment WHERE aa.crawl_id = ? AND "
+        "aa.url LIKE '%/QNP/css/style.css'", [incremental["id"]]).fetchone()
+    # every article captured whole on day 2 (new, edited, re-dated) uses day 1's stylesheet
+    assert style[0] >= 8 and style[1] == full["id"]
 
 
 def test_runs_command_prints_each_report(crawls):
