@@ -125,3 +125,13 @@ def test_a_bad_requisites_setting_is_a_one_line_usage_error(tmp_path, setting, m
                                        str(out), "-s", setting])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output and not out.exists()  # nothing was started
+
+
+def test_the_crawl_summary_counts_requisites():
+    from crawler.extensions.progress import summary_lines
+
+    stats = {"response_received_count": 40, "extract/articles": 12, "requisites/archived": 25,
+             "requisites/skipped/robots": 5, "requisites/skipped/too_large": 1}
+    lines = summary_lines(stats, "binhlieu-x", 10.0, "finished")
+    assert "  requisites        25 archived, 6 skipped (images, stylesheets, scripts, " \
+           "documents)" in lines

@@ -36,6 +36,9 @@ def summary_lines(stats: dict, crawl_id: str, seconds: float, reason: str) -> li
         f"crawl {crawl_id} {reason} in {seconds:.1f} s",
         f"  pages fetched     {pages} ({rate:.1f}/s); statuses {statuses or '-'}",
         f"  articles          {stats.get('extract/articles', 0)}",
+        f"  requisites        {stats.get('requisites/archived', 0)} archived, "
+        f"{sum(v for k, v in stats.items() if k.startswith('requisites/skipped/'))} skipped "
+        "(images, stylesheets, scripts, documents)",
         f"  extraction failed {stats.get('extract/failed', 0)}",
         f"  network errors    {errors}",
         f"  WARC records      {stats.get('warc/records_written', 0)} "
