@@ -47,9 +47,16 @@ bench: setup
 eval: setup
 	$(PY) -m tests.eval
 
-# the hostile-web suite: fault-injection replica crawl, trap rules, property tests
+# the hostile-web suite (fault replica, traps, write errors, private hosts, robots.txt
+# changes, SIGKILLs, fuzzing), then one crawl of the fault replica reported as a table
+# (tests/faults_report.py), which fails when any response was lost
+FAULT_TESTS := tests/test_faults_e2e.py tests/test_traps.py tests/test_fuzz_extract.py \
+	tests/test_fuzz_atheris.py tests/test_write_errors.py tests/test_failure_rows.py \
+	tests/test_private_hosts.py tests/test_robots_change.py tests/test_kill_resume.py \
+	tests/test_faults_report.py
 faults: setup
-	$(PY) -m pytest -v tests/test_faults_e2e.py tests/test_traps.py tests/test_fuzz_extract.py
+	$(PY) -m pytest -v $(FAULT_TESTS)
+	$(PY) -m tests.faults_report
 
 # property tests over extraction and dates with a large example budget (FUZZ_EXAMPLES), then
 # coverage-guided fuzzing with atheris for FUZZ_SECONDS (crashing inputs in artifacts/fuzz/)

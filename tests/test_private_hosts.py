@@ -1,9 +1,9 @@
 """No request reaches a host in a private network unless it is the portal's own address.
 
 Unit tests of the address rule (crawler/middlewares/private_hosts.py) with a fake resolver
-for host names; end to end, the fault replica (on 127.0.0.1) links to an article on 127.0.0.2
-and redirects there, with 127.0.0.2 among the portal's allowed hosts so the host allowlist
-lets both through: the middleware refuses them (``private_address`` rows, no connection, no
+for host names; end to end, the fault replica (on 127.0.0.1) links to an article on 127.0.0.3
+and redirects to 127.0.0.2, with both among the portal's allowed hosts so the host allowlist
+lets them through: the middleware refuses them (``private_address`` rows, no connection, no
 WARC record), and ``PRIVATE_HOSTS_ALLOWED`` lets them through again.
 """
 
@@ -92,7 +92,8 @@ def crawl(tmp_path, base: str, *extra: str) -> sqlite3.Connection:
     registry.write_text(
         f'[[portals]]\nid = "binhlieu"\nname = "Bình Liêu"\nbase_url = "{base}"\n'
         f'family = "qnp"\nstart_urls = {json.dumps(starts)}\n'
-        'allowed_hosts = ["127.0.0.1", "127.0.0.2"]\nconfirmed = true\n', encoding="utf-8")
+        'allowed_hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]\nconfirmed = true\n',
+        encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "crawler.cli", "crawl", "binhlieu", "--registry", str(registry),
          "--out", str(tmp_path / "out"), *FAST_SETTINGS, "-s", "RETRY_TIMES=0", *extra],
@@ -110,16 +111,16 @@ def test_links_and_redirects_into_a_private_network_are_refused(replica, tmp_pat
     port = base.rsplit(":", 1)[1].rstrip("/")
     db = crawl(tmp_path, base)
     rows = {r["url"]: r for r in db.execute("SELECT * FROM fetch_failures")}
-    link = f"http://127.0.0.2:{port}/Trang/ChiTietTinTuc.aspx?nid=990001"
+    link = f"http://127.0.0.3:{port}/Trang/ChiTietTinTuc.aspx?nid=990001"
     redirect = f"http://127.0.0.2:{port}/"
     assert rows[link]["kind"] == rows[redirect]["kind"] == "private_address"
-    assert "resolves to 127.0.0.2, which is not the portal's own address" in rows[link]["detail"]
-    assert not [u for u, r in rows.items() if u.startswith("http://127.0.0.2")
+    assert "resolves to 127.0.0.3, which is not the portal's own address" in rows[link]["detail"]
+    assert not [u for u, r in rows.items() if u.startswith(("http://127.0.0.2", "http://127.0.0.3"))
                 and r["kind"] != "private_address"]  # no connection was even tried
     uris = {rec.target_uri for warc in (tmp_path / "out" / "warc").glob("*.warc.gz")
             for rec in iter_records(warc)}
     assert base + "faults/private" in uris
-    assert not [u for u in uris if u.startswith("http://127.0.0.2")]
+    assert not [u for u in uris if u.startswith(("http://127.0.0.2", "http://127.0.0.3"))]
     stats = json.loads(db.execute("SELECT stats FROM crawls").fetchone()[0])
     assert stats["private_hosts/refused"] == 2
 
@@ -128,8 +129,8 @@ def test_links_and_redirects_into_a_private_network_are_refused(replica, tmp_pat
 def test_an_explicitly_allowed_private_host_is_fetched(replica, tmp_path):
     server, base = replica
     port = base.rsplit(":", 1)[1].rstrip("/")
-    db = crawl(tmp_path, base, "-s", "PRIVATE_HOSTS_ALLOWED=127.0.0.2")
+    db = crawl(tmp_path, base, "-s", "PRIVATE_HOSTS_ALLOWED=127.0.0.2,127.0.0.3")
     kinds = {r["url"]: r["kind"] for r in db.execute("SELECT * FROM fetch_failures")}
-    # the request went out: nothing listens on 127.0.0.2, so the connection is refused
-    assert kinds[f"http://127.0.0.2:{port}/Trang/ChiTietTinTuc.aspx?nid=990001"] == "refused"
+    # the request went out: nothing listens on 127.0.0.3, so the connection is refused
+    assert kinds[f"http://127.0.0.3:{port}/Trang/ChiTietTinTuc.aspx?nid=990001"] == "refused"
     assert "private_address" not in kinds.values()

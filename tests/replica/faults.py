@@ -53,7 +53,7 @@ PATHS: dict[str, str] = {
     "/faults/429": "429 Too Many Requests with Retry-After: 1",
     "/faults/loop": "redirects to itself with a new counter, forever",
     "/faults/offsite": "redirects to another host (127.0.0.2, loopback, nothing listens)",
-    "/faults/private": "links to an article on a host in a private network (127.0.0.2)",
+    "/faults/private": "links to an article on a host in a private network (127.0.0.3)",
     "/faults/robots-late": "disallowed by robots.txt once it changes (--robots-change-after)",
     "/faults/big": "a 10 MB HTML page",
     "/faults/gzip": "Content-Encoding: gzip whose data is corrupt",
@@ -244,7 +244,7 @@ class Faults:
             return self._send(handler, 302, b"",
                               headers=[("Location", f"http://127.0.0.2:{port}/")], reason="Found")
         if path == "/faults/private":
-            link = (f'<a href="http://127.0.0.2:{port}/Trang/ChiTietTinTuc.aspx?nid=990001">'
+            link = (f'<a href="http://127.0.0.3:{port}/Trang/ChiTietTinTuc.aspx?nid=990001">'
                     "Tin nội bộ</a>")
             return self._send(handler, 200, _page("Mạng nội bộ", link))
         if path == "/faults/big":
