@@ -66,6 +66,9 @@ def crawl(tmp_path_factory):
         server.server_close()
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-4000:]
+    # Every fault is a one-line log message (its detail is in fetch_failures), no traceback.
+    assert "Traceback" not in result.stderr, result.stderr[-4000:]
+    assert f"{base}faults/big: body larger than the download limit" in result.stderr
     conn = sqlite3.connect(out / "archive.db")
     conn.row_factory = sqlite3.Row
     yield {"out": out, "base": base, "db": conn, "log": list(server.request_log),

@@ -26,6 +26,7 @@ Settings: ``TRUNCATE_ENABLED`` (True), ``DOWNLOAD_MAXSIZE``, ``RETRY_ENABLED``,
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -37,6 +38,8 @@ from crawler.middlewares.failure_log import fetch_failed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 LIMIT_META = "truncate_at"  # the body size past which the download is stopped
 RECEIVED_META = "truncate_received"  # bytes received so far by this download
@@ -109,6 +112,8 @@ class TruncationMiddleware:
                       "archived as truncated")
         else:  # another component stopped the download
             kind, detail = "truncated", f"download stopped after {size} bytes"
+        if kind != "data_loss":  # (RetryMiddleware's give-up line already says that one)
+            logger.warning("%s: %s", response.url, detail)
         pointer = request.meta.get("warc")
         self.crawler.signals.send_catch_log(
             fetch_failed, url=response.url, kind=kind, detail=detail,
