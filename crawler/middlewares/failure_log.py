@@ -148,7 +148,13 @@ class FailureLogMiddleware:
         # Written once the other spider_closed handlers have run (the SQLite pipeline commits
         # and closes there): two writers in one thread would wait on each other's lock.
         await asyncio.sleep(0)
-        self.flush()
+        try:
+            self.flush()
+        except (sqlite3.Error, OSError) as exc:  # a full disk: said in one line, not lost
+            from crawler.fatal import note_fatal
+
+            note_fatal(self.crawler, "db_write_error", f"cannot write {len(self.rows)} "
+                       f"fetch_failures rows to {self.path}: {exc}")
 
     def flush(self) -> None:
         if not self.rows or not self.path.exists():
