@@ -150,7 +150,7 @@ class FailureLogMiddleware:
         await asyncio.sleep(0)
         try:
             self.flush()
-        except (sqlite3.Error, OSError) as exc:  # a full disk: said in one line, not lost
+        except (sqlite3.Error, OSError) as exc:  # a full disk: said in one line, not hidden
             from crawler.fatal import note_fatal
 
             note_fatal(self.crawler, "db_write_error", f"cannot write {len(self.rows)} "
