@@ -81,8 +81,45 @@ def test_database_that_cannot_be_created(replica, tmp_path):
         assert [r.rec_type for r in iter_records(warc)][0] == "warcinfo"
 
 
+def verify(db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", "verify", "--db", str(db)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def assert_whole(out: Path, limit: int) -> list[Path]:
+    """Every WARC under the size limit and readable to its end: no half record left."""
+    warcs = sorted((out / "warc").glob("*.warc.gz"))
+    assert warcs and all(w.stat().st_size <= limit for w in warcs)
+    for warc in warcs:
+        last = list(iter_records(warc))[-1]
+        assert last.offset + last.length == warc.stat().st_size
+    return warcs
+
+
+@pytest.mark.e2e
+def test_full_disk_while_writing_the_warc(replica, tmp_path):
+    """Without a database only the WARC grows: it is the write that fails, every time."""
+    out, limit = tmp_path / "out", 300_000
+    result = crawl(out, replica, "-s", "ARCHIVE_DB_ENABLED=False", fsize=limit)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    [line] = error_lines(result)
+    assert line.startswith(f"Error: cannot write to {out}/warc/binhlieu-")
+    assert line.endswith(": [Errno 27] File too large; the crawl stopped (warc_write_error)")
+    warcs = assert_whole(out, limit)
+    # What was written is an archive: reindex builds its database, verify finds it clean.
+    rebuilt = out / "archive.db"  # (the crawl wrote none)
+    assert not rebuilt.exists()
+    reindexed = subprocess.run([sys.executable, "-m", "crawler.cli", "reindex",
+                                *map(str, warcs), "--db", str(rebuilt)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)
+    assert reindexed.returncode == 0, reindexed.stderr[-2000:]
+    assert verify(rebuilt).returncode == 0
+
+
 @pytest.mark.e2e
 def test_full_disk_stops_the_crawl_and_resume_completes_it(replica, tmp_path):
+    """WARC and database fill up together; whichever write fails first stops the crawl."""
     from db import ArchiveStore
 
     out = tmp_path / "out"
@@ -94,21 +131,15 @@ def test_full_disk_stops_the_crawl_and_resume_completes_it(replica, tmp_path):
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     [line] = error_lines(result)
-    assert "File too large" in line and "the crawl stopped (" in line
-    assert line.startswith(("Error: cannot write to ", "Error: cannot write the archive"))
-    warcs = sorted((out / "warc").glob("*.warc.gz"))
-    assert warcs and all(w.stat().st_size <= limit for w in warcs)
-    for warc in warcs:  # readable to the end: no half record left behind
-        records = list(iter_records(warc))
-        last = records[-1]
-        assert last.offset + last.length == warc.stat().st_size
+    # SQLite words EFBIG on its WAL as "disk I/O error"
+    assert line.endswith(("File too large; the crawl stopped (warc_write_error)",
+                          "disk I/O error; the crawl stopped (db_write_error)")), line
+    assert_whole(out, limit)
     resumed = crawl(out, replica, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert not list((out / "warc").glob("*.partial-*"))  # nothing had to be cut on resume
-    verify = subprocess.run([sys.executable, "-m", "crawler.cli", "verify", "--db",
-                             str(out / "archive.db")], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
-    assert verify.returncode == 0, verify.stdout[-3000:]
+    checked = verify(out / "archive.db")
+    assert checked.returncode == 0, checked.stdout[-3000:]
     db = sqlite3.connect(out / "archive.db")
     try:
         counts = db.execute("SELECT count(*), count(DISTINCT url) FROM captures "
@@ -216,6 +247,8 @@ def test_pipeline_stops_the_crawl_when_sqlite_refuses_a_write(tmp_path, caplog, 
         engine = _Engine()
 
     class Store:
+        conn = sqlite3.connect(":memory:")
+
         def begin_immediate(self):
             pass
 

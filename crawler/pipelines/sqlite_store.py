@@ -11,6 +11,7 @@ Settings: ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DI
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -47,6 +48,7 @@ class SQLiteStorePipeline:
         self.stats = crawler.stats
         self.store: ArchiveStore | None = None
         self.pending: list[tuple[str, Any]] = []
+        self.refused = False  # a write failed: the crawl is stopping (crawler/fatal.py)
         self.flushed_at = time.monotonic()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -140,6 +142,10 @@ class SQLiteStorePipeline:
         if self.store is None or not self.pending:
             return
         pending, self.pending = self.pending, []
+        if self.refused:
+            # Items of a refused burst would point at captures that were never written; the
+            # WARC has them all, and crawl --resume (or reindex) indexes them.
+            return
         try:
             self.store.begin_immediate()
             for kind, value in pending:
@@ -156,6 +162,9 @@ class SQLiteStorePipeline:
                     self._index_item(value)
             self.store.commit()
         except sqlite3.Error as exc:
+            self.refused = True
+            with contextlib.suppress(sqlite3.Error):
+                self.store.conn.rollback()
             self._failed(exc)
 
     def _index_item(self, item: Any) -> Any:
