@@ -148,7 +148,8 @@ REQUISITES_TYPES = ["image", "stylesheet", "script", "document"]
 REQUISITES_MAX_SIZE = 50_000_000  # bytes; larger ones are not fetched (a skipped row says so)
 REQUISITES_DOCUMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt",
                                   "ods", "rtf", "zip", "rar", "7z"]
-REQUISITES_PRIORITY = -100  # below navigation: pages first, their requisites after
+REQUISITES_PRIORITY = 20  # above articles (10) and navigation (0): fetched soon after their
+# article, so the frontier never holds every requisite of the site until the end
 
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

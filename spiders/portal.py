@@ -30,6 +30,8 @@ from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_doma
 from crawler.sharding import parse_shard, shard_of
 from crawler.traps import TrapRules
 
+ARTICLE_PRIORITY = 10  # above navigation (0): keeps the frontier to a few listings' links
+
 
 def new_crawl_id(portal_id: str, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -182,8 +184,12 @@ class PortalSpider(scrapy.Spider):
         urls = [url for url, _ in links]
         if self.incremental is not None:
             urls = self.incremental.select(response.url, record.get("page_type"), links)
+        articles = {url for url, article_id in links if article_id}
         for url in urls:
             if self._schedule(url):
                 # Absolute already: Request, not response.follow, which would decode the
-                # whole body again for the page's encoding and base URL.
-                yield scrapy.Request(url, callback=self.parse)
+                # whole body again for the page's encoding and base URL. Articles go
+                # first: listings (the next page above all) would otherwise be walked to
+                # the end while every article link they show waited in memory.
+                yield scrapy.Request(url, callback=self.parse,
+                                     priority=ARTICLE_PRIORITY if url in articles else 0)

@@ -21,7 +21,8 @@ attachments row saying why (``SkippedRequisite`` item).
 
 Settings: ``REQUISITES_ENABLED`` (True), ``REQUISITES_TYPES`` (image, stylesheet, script,
 document), ``REQUISITES_MAX_SIZE`` (bytes, 50 MB; 0: only ``DOWNLOAD_MAXSIZE``),
-``REQUISITES_DOCUMENT_EXTENSIONS``, ``REQUISITES_PRIORITY`` (-100). Stats:
+``REQUISITES_DOCUMENT_EXTENSIONS``, ``REQUISITES_PRIORITY`` (20: right after their article, so
+the frontier stays small). Stats:
 ``requisites/requested``, ``requisites/archived``, ``requisites/known``,
 ``requisites/out_of_scope``, ``requisites/skipped/<why>``.
 """
@@ -81,7 +82,7 @@ def read_settings(settings: Any) -> tuple[frozenset[str], int, tuple[str, ...], 
                                      f"(known: {', '.join(KINDS)})")
     numbers = []
     for name, default in (("REQUISITES_MAX_SIZE", DEFAULT_MAX_SIZE),
-                          ("REQUISITES_PRIORITY", -100)):
+                          ("REQUISITES_PRIORITY", 20)):
         try:
             numbers.append(settings.getint(name, default))
         except (TypeError, ValueError):
