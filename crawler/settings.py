@@ -138,6 +138,8 @@ CRAWL_WINDOW = None  # "22:00-05:00"; default: the portal's registry window
 CRAWL_WINDOW_TIMEZONE = None  # default: the portal's registry timezone
 CRAWL_WINDOW_CHECK_INTERVAL = 30.0
 CRAWL_WINDOW_CLOCK_START = None  # tests: an ISO time the crawl's clock starts at
+# Request fingerprints on disk, not in a set that grows with the portal (crawler/seen.py).
+DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
 CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap

@@ -27,6 +27,7 @@ from crawler.items import PageItem
 from crawler.middlewares.failure_log import fetch_failed
 from crawler.middlewares.warc_capture import join_href, remember_hrefs
 from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
+from crawler.seen import SeenSet
 from crawler.sharding import parse_shard, shard_of
 from crawler.traps import TrapRules
 
@@ -69,8 +70,9 @@ class PortalSpider(scrapy.Spider):
         # ~60 menu and sidebar links on every page; judging each once keeps link handling
         # off the profile (Scrapy's dupefilter would drop them anyway, but only after a
         # Request, a fingerprint and the spider middlewares have been paid for).
-        self.scheduled: set[str] = set()
-        self.judged: set[str] = set()
+        # Both on disk (crawler/seen.py): a crawl's memory must not grow with the portal.
+        self.scheduled = SeenSet()
+        self.judged = SeenSet()
 
     def _schedule(self, url: str) -> bool:
         """Whether ``url`` is new and one more page may be requested under ``limit``."""
@@ -80,6 +82,10 @@ class PortalSpider(scrapy.Spider):
             return False
         self.scheduled.add(url)
         return not self._trap(url)
+
+    def closed(self, reason: str) -> None:
+        self.scheduled.close()
+        self.judged.close()
 
     def _mine(self, article_key: str) -> bool:
         """Whether this worker archives the article (all of them in an unsharded crawl)."""

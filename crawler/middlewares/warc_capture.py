@@ -56,6 +56,7 @@ from archive.writer import RevisitTarget
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import capture_row, recorded_settings
 from crawler.middlewares.truncation import truncation_reason
+from crawler.payload_index import PayloadIndex
 from crawler.requisites import (
     REQUISITES_FIELD,
     encode_field,
@@ -91,7 +92,7 @@ class WarcCaptureMiddleware:
         self.index_dir = out / "indexes" if settings.getbool("WARC_CDXJ_ENABLED", True) else None
         self.dedup = settings.getbool("WARC_DEDUP_ENABLED", True)
         self.db_path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
-        self.digests: dict[str, RevisitTarget] | None = None
+        self.digests: PayloadIndex | None = None  # crawler/payload_index.py
         self.resume = settings.getbool("WARC_RESUME", False)
         self.archived: dict[str, tuple] = {}
         self.writer: RotatingWarcWriter | None = None
@@ -129,7 +130,7 @@ class WarcCaptureMiddleware:
         except WarcWriteError as exc:  # an unwritable output directory
             raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
-        self.digests = self._load_digests()
+        self.digests = PayloadIndex(self.db_path) if self.dedup else None
         if self.resume and self.db_path.exists():
             self.archived = self._load_archived(spider.crawl_id)
 
@@ -148,6 +149,8 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("warc/cdxj_errors")
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.digests is not None:
+            self.digests.close()
         if self.writer is None:
             return
         try:
@@ -203,28 +206,6 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("warc/metadata_records")
         self.stats.inc_value("warc/bytes_written", meta.length)
 
-    def _load_digests(self) -> dict[str, RevisitTarget] | None:
-        """Payload digests already archived in this output directory (its database): the
-        originals a revisit record may refer to."""
-        if not self.dedup:
-            return None
-        digests: dict[str, RevisitTarget] = {}
-        if not self.db_path.exists():
-            return digests
-        conn = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute(
-                "SELECT payload_digest, warc_record_id, url, fetched_at FROM captures "
-                "WHERE refers_to IS NULL AND status BETWEEN 200 AND 299 "
-                "AND content_length > 0 ORDER BY id")
-            for digest, record_id, url, fetched_at in rows:
-                digests.setdefault(digest, RevisitTarget(record_id, url, fetched_at))
-        except sqlite3.OperationalError:  # an archive from before revisits (m006)
-            pass
-        finally:
-            conn.close()
-        return digests
-
     def _not_modified(self, request: Request, exchange: HttpExchange) -> RevisitTarget:
         """The revisit target of a 304 answering a conditional request: the URL's latest
         full capture in the archive, when known."""
@@ -249,7 +230,7 @@ class WarcCaptureMiddleware:
         """The earlier record holding this response's exact payload, if any."""
         if self.digests is None or not 200 <= status < 300 or not exchange.body:
             return None
-        original = self.digests.get(self.writer.payload_digest(exchange))
+        original = self.digests.original(self.writer.payload_digest(exchange))
         if original is not None:
             self.stats.inc_value("warc/revisits")
             self.stats.inc_value("warc/revisit_bytes_saved", len(exchange.body))
@@ -362,8 +343,8 @@ class WarcCaptureMiddleware:
         capture["resource_type"] = resource_type  # m013 (None for a page)
         if revisit_of is None and self.digests is not None and 200 <= response.status < 300 \
                 and not exchange.truncated:
-            self.digests.setdefault(digest, RevisitTarget(resp_ptr.record_id, response.url,
-                                                          capture["fetched_at"]))
+            self.digests.add(digest, RevisitTarget(resp_ptr.record_id, response.url,
+                                                   capture["fetched_at"]))
         request.meta["warc"] = resp_ptr
         request.meta["warc_fetched_at"] = capture["fetched_at"]
         self.crawler.signals.send_catch_log(
