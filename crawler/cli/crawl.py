@@ -149,13 +149,12 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         if failed:
             raise click.ClickException(f"crawl failed for: {', '.join(failed)}")
         return
-    from scrapy.crawler import CrawlerProcess
-
-    settings = _scrapy_settings(out, settings_)
-    _check_window(get_portal(portal_ids[0], registry) if portal_ids else
-                  adhoc_portal(url, family or "auto", portal_id), settings)
     if workers > 1:
-        from crawler.cli.crawl_workers import run_workers
+        # The workers are `portal-archive crawl` themselves (each checks the window); this
+        # process only starts and watches them, without loading Scrapy (crawl_workers).
+        from crawler.cli.crawl_workers import light_settings, run_workers
+
+        settings = light_settings(out, settings_)
 
         target = ["--url", url] + (["--id", portal_id] if portal_id else []) if url \
             else [portal_ids[0]]
@@ -166,6 +165,11 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         pid = portal_id or (portal_ids[0] if portal_ids else adhoc_portal(url, "auto", None).id)
         run_workers(pid, target, out, settings, settings_, workers, limit, resume)
         return
+    from scrapy.crawler import CrawlerProcess
+
+    settings = _scrapy_settings(out, settings_)
+    _check_window(get_portal(portal_ids[0], registry) if portal_ids else
+                  adhoc_portal(url, family or "auto", portal_id), settings)
     kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
     kwargs.update(family=family, limit=limit, registry=registry, mode=mode)
     if mode == "incremental":

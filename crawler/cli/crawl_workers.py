@@ -25,6 +25,22 @@ from crawler.sharding import worker_overrides
 PROGRESS_SECONDS = 2.0
 
 
+def light_settings(out: str, overrides: tuple[str, ...]) -> dict[str, object]:
+    """The crawl's settings as far as this process needs them (project defaults, ``--out``,
+    ``-s`` overrides), read without importing Scrapy: a parent that only watches its
+    workers should not cost the memory of another crawler."""
+    from crawler import settings as defaults
+
+    values: dict[str, object] = {k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}
+    values["ARCHIVE_OUT_DIR"] = out
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
+        values[name] = value
+    return values
+
+
 def run_workers(portal_id: str, target: list[str], out: str, settings, user_settings:
                 tuple[str, ...], workers: int, limit: int | None, resume: bool) -> None:
     """Start the workers, show their joint progress, fail if any of them failed."""
