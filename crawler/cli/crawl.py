@@ -39,6 +39,17 @@ def _check_window(portal, settings) -> None:
             f"it is {local} there: wait for it, or give --ignore-window")
 
 
+def _hold_lock(out: str, portal_id: str) -> None:
+    """Two crawls of one portal into one archive never run at once: a crawl holds the
+    portal's lock (``DIR/locks/<id>.lock``, the scheduler's) until it exits."""
+    from crawler.scheduling.locked import hold, portal_lock
+
+    path = portal_lock(out, portal_id)
+    if not hold(path):
+        raise click.ClickException(f"another crawl of {portal_id} is running into {out} "
+                                   f"(it holds {path})")
+
+
 def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> None:
     """A bad --url or --id is a usage error naming the option (not a registry error)."""
     from urllib.parse import urlsplit
@@ -149,6 +160,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         if failed:
             raise click.ClickException(f"crawl failed for: {', '.join(failed)}")
         return
+    _hold_lock(out, portal_ids[0] if portal_ids else adhoc_portal(url, "auto", portal_id).id)
     if workers > 1:
         # The workers are `portal-archive crawl` themselves (each checks the window); this
         # process only starts and watches them, without loading Scrapy (crawl_workers).

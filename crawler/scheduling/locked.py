@@ -10,6 +10,27 @@ import os
 import sys
 
 LOCKED_EXIT = 75
+# Set for COMMAND: the lock it runs under, so a crawl does not try to take it a second time.
+HELD_ENV = "PORTAL_ARCHIVE_HELD_LOCK"
+_HELD: list[int] = []  # descriptors kept open for the life of this process
+
+
+def portal_lock(out: str | os.PathLike, portal_id: str) -> str:
+    """The lock file of a portal's crawls in an output directory."""
+    return os.path.abspath(os.path.join(out, "locks", f"{portal_id}.lock"))
+
+
+def hold(path: str) -> bool:
+    """Hold the lock at ``path`` until this process ends (already held by the process that
+    started us counts); False when another process holds it."""
+    if os.environ.get(HELD_ENV) == path:
+        return True
+    fd = acquire(path)
+    if fd is None:
+        return False
+    _HELD.append(fd)
+    os.environ[HELD_ENV] = path  # inherited by our own children (crawl --workers)
+    return True
 
 
 def acquire(path: str) -> int | None:
@@ -36,6 +57,7 @@ def main(argv: list[str]) -> int:
         print(f"{argv[0]}: another crawl of this portal is running", file=sys.stderr)
         return LOCKED_EXIT
     os.set_inheritable(fd, True)
+    os.environ[HELD_ENV] = os.path.abspath(argv[0])
     os.execvp(argv[2], argv[2:])
     return 1  # not reached
 
