@@ -98,9 +98,9 @@ def _to_record(path: Path, rec, offset: int) -> ArchivedRecord:
     )
 
 
-def _decode_content(rec: ArchivedRecord) -> bytes:
-    """Undo chunking and gzip/deflate content-encoding the way warcio's content_stream does;
-    also sets ``rec.entity`` (chunking undone only)."""
+def _decode_content(rec: ArchivedRecord, decode: bool = True) -> bytes:
+    """Undo chunking and gzip/deflate content-encoding the way warcio's content_stream does
+    (chunking only when not ``decode``); also sets ``rec.entity`` (chunking undone only)."""
     from io import BytesIO
 
     from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
@@ -114,7 +114,7 @@ def _decode_content(rec: ArchivedRecord) -> bytes:
         except Exception:  # noqa: BLE001 - broken framing: keep the stored bytes
             data = rec.raw_payload
     rec.entity = data
-    if ce in ("gzip", "x-gzip", "deflate", "br"):
+    if decode and ce in ("gzip", "x-gzip", "deflate", "br"):
         try:
             return DecompressingBufferedReader(BytesIO(data), decomp_type=ce).read()
         except Exception:  # noqa: BLE001 - bad compression: keep the bytes, as browsers do
@@ -122,9 +122,13 @@ def _decode_content(rec: ArchivedRecord) -> bytes:
     return data
 
 
-def iter_records(path: str | os.PathLike, start: int = 0) -> Iterator[ArchivedRecord]:
+def iter_records(path: str | os.PathLike, start: int = 0,
+                 decode_content: bool = True) -> Iterator[ArchivedRecord]:
     """Yield every record of a WARC file with its offset and compressed length (from the
-    record starting at byte ``start``, e.g. past a corrupt one: see ``next_member``)."""
+    record starting at byte ``start``, e.g. past a corrupt one: see ``next_member``).
+
+    ``decode_content=False`` leaves the Content-Encoding alone: ``content`` is then the
+    ``entity``, for a caller that decodes bodies itself (reindex, as the live crawl does)."""
     path = Path(path)
     with open(path, "rb") as fh:
         fh.seek(start)
@@ -139,7 +143,7 @@ def iter_records(path: str | os.PathLike, start: int = 0) -> Iterator[ArchivedRe
                 record.offset = it.get_record_offset()  # warcio counts from the file start
                 it.read_to_end()
                 record.length = it.get_record_length()
-                record.content = _decode_content(record)
+                record.content = _decode_content(record, decode_content)
                 if held is not None:
                     yield held
                 held = record
@@ -206,8 +210,10 @@ def next_member(path: str | os.PathLike, after: int) -> int | None:
                     return pos
 
 
-def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:
-    """Read the single record that starts at ``offset`` (as stored in the captures table)."""
+def read_record_at(path: str | os.PathLike, offset: int,
+                   decode_content: bool = True) -> ArchivedRecord:
+    """Read the single record that starts at ``offset`` (as stored in the captures table;
+    ``decode_content`` as for ``iter_records``)."""
     path = Path(path)
     with open(path, "rb") as fh:
         fh.seek(offset)
@@ -221,7 +227,7 @@ def read_record_at(path: str | os.PathLike, offset: int) -> ArchivedRecord:
                 record = _to_record(path, rec, offset)
                 it.read_to_end()
                 record.length = it.get_record_length()
-                record.content = _decode_content(record)
+                record.content = _decode_content(record, decode_content)
                 break
             else:
                 raise CorruptWarcError(path, offset, "no record at this offset")

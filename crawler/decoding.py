@@ -44,26 +44,40 @@ REDIRECTS = (301, 302, 303, 307, 308)
 def archived_problem(status: int, headers: list[tuple[str, str]], body: bytes) -> str | None:
     """``decode_problem`` of an archived response, for the responses the live crawl decodes:
     a redirect is followed before decompression, so its body is never decoded."""
+    return archived_decode(status, headers, body)[1]
+
+
+def archived_decode(status: int, headers: list[tuple[str, str]],
+                    body: bytes) -> tuple[bytes, str | None]:
+    """``decode_body`` of an archived response (see ``archived_problem``): reindex decodes
+    each body once, and extracts from what the live crawl's spider received."""
     if status in REDIRECTS and any(k.lower() == "location" for k, _ in headers):
-        return None
-    return decode_problem(headers, body)
+        return body, None
+    return decode_body(headers, body)
 
 
 def decode_problem(headers: list[tuple[str, str]], body: bytes) -> str | None:
     """The ``extract_reason`` of a body whose Content-Encoding cannot be undone, or None."""
+    return decode_body(headers, body)[1]
+
+
+def decode_body(headers: list[tuple[str, str]], body: bytes) -> tuple[bytes, str | None]:
+    """The body with its Content-Encoding undone as Scrapy undoes it, and None; or the body
+    as given and the ``extract_reason`` saying why it cannot be decoded."""
     encodings = [v.encode("latin-1", "replace") for k, v in headers
                  if k.lower() == "content-encoding"]
     if not encodings or not body:
-        return None
+        return body, None
     # pylint: disable=protected-access - Scrapy's own decoding, so both sides agree
     to_decode, _ = HttpCompressionMiddleware._split_encodings(encodings)
+    decoded = body
     try:
         for encoding in to_decode:
-            body = HttpCompressionMiddleware._decode(body, encoding, 0)
+            decoded = HttpCompressionMiddleware._decode(decoded, encoding, 0)
     except DECODE_ERRORS as exc:
         name = encoding.decode("latin-1")
         kind = type(exc)
         where = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
         text = " ".join(f"{where}{kind.__name__}: {exc}".split())
-        return f"not extracted: decode_error: {name} body cannot be decoded ({text})"[:500]
-    return None
+        return body, f"not extracted: decode_error: {name} body cannot be decoded ({text})"[:500]
+    return decoded, None

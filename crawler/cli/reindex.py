@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,11 @@ import click
                 type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
               help="The database to create (must not exist).")
-def reindex(warc_files: tuple[str, ...], db_path: str) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="the number of CPUs",
+              help="Processes extracting pages (1: all in this one). The database is written "
+                   "in WARC order by this process alone: the rows do not depend on it.")
+def reindex(warc_files: tuple[str, ...], db_path: str, jobs: int) -> None:
     """Rebuild the database from WARC files alone."""
     from crawler.reindex import reindex as run
 
@@ -26,7 +31,7 @@ def reindex(warc_files: tuple[str, ...], db_path: str) -> None:
             click.echo(f"\r{rep.files} files, {rep.records} records, {rep.articles} articles",
                        nl=False, err=True)
 
-    report = run(warc_files, db_path, progress)
+    report = run(warc_files, db_path, progress, jobs=jobs)
     if tty:
         click.echo("", err=True)
     click.echo(
