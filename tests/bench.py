@@ -8,6 +8,8 @@ ratio; times ``reindex`` of the crawl's WARCs and the extractor (beside trafilat
 article pages; crawls a BENCH_SMALL_ARTICLES (5,000; 0 skips it) replica to check that memory
 stays flat; and prints a PASS/FAIL line per target of issue 8 (exit status 1 if one fails).
 Then the search section (``tests/bench_search.py``, ``BENCH_SEARCH=0`` skips it).
+Then the Scrapyd cluster section (``tests/bench_cluster.py``: 20 politely crawled portals on
+one node and on two; ``BENCH_CLUSTER=0`` skips it).
 Memory is sampled over the crawl's whole process tree: RSS summed (shared pages counted in
 every process), PSS (each shared page counted once: the figure compared with the target) and
 the largest single process. A benchmark, not a test: ``make bench`` only, never ``make test``.
@@ -283,8 +285,18 @@ def search_section() -> int:
     return bench_search.main()
 
 
+def cluster_section() -> int:
+    """One Scrapyd node against two on 20 politely crawled portals (tests/bench_cluster.py)."""
+    from tests import bench_cluster
+
+    print()
+    return bench_cluster.main()
+
+
 if __name__ == "__main__":
-    # BENCH_SEARCH=0 skips the search section (quick crawl iterations).
+    # BENCH_SEARCH=0 skips the search section (quick crawl iterations), BENCH_CLUSTER=0 the
+    # Scrapyd cluster section.
     crawl_status = main()
     search_status = search_section() if os.environ.get("BENCH_SEARCH", "1") != "0" else 0
-    sys.exit(crawl_status or search_status)
+    cluster_status = cluster_section() if os.environ.get("BENCH_CLUSTER", "1") != "0" else 0
+    sys.exit(crawl_status or search_status or cluster_status)

@@ -1,10 +1,13 @@
 """Helpers shared by the demo, the end-to-end tests and the benchmark: start the replica
-portal as a subprocess on a free 127.0.0.1 port, and write a registry pointing at it."""
+portal as a subprocess on a free 127.0.0.1 port, write a registry pointing at it, and start
+a real Scrapyd node on 127.0.0.1."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +56,52 @@ notes = "Replica served by tests/replica on 127.0.0.1"
         encoding="utf-8",
     )
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_scrapyd(home: Path, max_proc: int = 2, poll_interval: float = 0.5
+                  ) -> tuple[subprocess.Popen, str]:
+    """A real Scrapyd server with its own directories, bound to 127.0.0.1, running at most
+    ``max_proc`` crawls at once; return the process and its URL. It runs in its own session:
+    ``os.killpg(proc.pid, ...)`` takes its crawl processes down too, as when a machine goes
+    away."""
+    from crawler.cluster.errors import NodeUnreachableError
+    from crawler.cluster.scrapyd import ScrapydNode
+
+    home.mkdir(parents=True)
+    port = free_port()
+    (home / "scrapyd.conf").write_text(f"""[scrapyd]
+bind_address = 127.0.0.1
+http_port = {port}
+eggs_dir = {home / 'eggs'}
+logs_dir = {home / 'logs'}
+dbs_dir = {home / 'dbs'}
+items_dir =
+max_proc = {max_proc}
+poll_interval = {poll_interval}
+""")
+    log = open(home / "scrapyd.out", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=home, stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    node = ScrapydNode(url, timeout=2)
+    for _ in range(100):
+        try:
+            node.daemonstatus()
+            return proc, url
+        except NodeUnreachableError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"scrapyd did not start: {(home / 'scrapyd.out').read_text()[-2000:]}")
 
 
 # Politeness is for real portals; the local replica is crawled at full speed.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,53 +21,19 @@ from crawler.cluster.errors import NodeUnreachableError, NoNodeError
 from crawler.cluster.scrapyd import Cluster, ScrapydLauncher, ScrapydNode
 from crawler.registry import load_registry
 from crawler.scheduling.scheduler import Scheduler
-from tests.portal_fixture import FAST_SETTINGS, ROOT, start_replica, stop
+from tests.portal_fixture import (
+    FAST_SETTINGS,
+    ROOT,
+    free_port,
+    start_replica,
+    start_scrapyd,
+    stop,
+)
 
 pytestmark = pytest.mark.e2e
 
 PORTALS = ("binhlieu", "tienyen", "bache")
 TABLES = ("portals", "crawls", "captures", "articles", "article_versions", "article_captures")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_scrapyd(home: Path) -> tuple[subprocess.Popen, str]:
-    """A real Scrapyd server with its own directories, bound to 127.0.0.1."""
-    home.mkdir(parents=True)
-    port = _free_port()
-    (home / "scrapyd.conf").write_text(f"""[scrapyd]
-bind_address = 127.0.0.1
-http_port = {port}
-eggs_dir = {home / 'eggs'}
-logs_dir = {home / 'logs'}
-dbs_dir = {home / 'dbs'}
-items_dir =
-max_proc = 2
-poll_interval = 0.5
-""")
-    log = open(home / "scrapyd.out", "wb")
-    # Its own session: killing the group takes its crawl processes down too, as when a
-    # machine goes away.
-    proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=home, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    node = ScrapydNode(url, timeout=2)
-    for _ in range(100):
-        try:
-            node.daemonstatus()
-            return proc, url
-        except NodeUnreachableError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"scrapyd did not start: {(home / 'scrapyd.out').read_text()[-2000:]}")
 
 
 def write_registry(path: Path, bases: dict[str, str], extra: str = "") -> Path:
@@ -215,7 +180,7 @@ def test_bad_shards_are_skipped_without_harm(cluster_run, tmp_path):
 
 
 def test_unreachable_node_is_skipped(cluster_run):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     cluster = Cluster.from_urls([dead, *cluster_run["nodes"]], timeout=2)
     assert cluster.least_busy().url in cluster_run["nodes"]
     with pytest.raises(NodeUnreachableError, match="unreachable"):

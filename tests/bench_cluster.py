@@ -1,0 +1,230 @@
+"""``make bench``, cluster section: 20 politely crawled replica portals on one Scrapyd node,
+then on two, and the speed-up (issue 9: two nodes at least 1.8x faster than one).
+
+Twenty small replica portals (``tests.replica``, each its own process and 127.0.0.1 port;
+the replica has three QNP sites, so the registry gives twenty ids to twenty servers of
+them), crawled with politeness on: ``DOWNLOAD_DELAY=1``, ``CONCURRENT_REQUESTS_PER_DOMAIN=1``,
+AutoThrottle as the project configures it (its delay never goes below ``DOWNLOAD_DELAY``)
+and Scrapy's default ±50% delay jitter. Requisites are off: each portal is then its ~19
+HTML pages and robots.txt, about 20 s at one request per second, which keeps the section
+within a few minutes; requisites would lengthen every job alike.
+
+The same crawl, ``portal-archive crawl --all --scrapyd URL...`` into a fresh output
+directory, runs (a) on one node and (b) on two, every node with ``max_proc`` = 5 and
+Scrapyd's default ``poll_interval`` (5 s). Five slots: a node's crawl slots are what runs
+out (the point of the issue), and 20 portals fill one node's slots four times over and two
+nodes' twice, so the ideal speed-up is exactly 2 and what is measured below it is the
+cluster's overhead. (With 4 slots, 20 portals would need 5 rounds on one node and 3 on
+two: 1.67 at best, a limit of the arithmetic, not of the cluster.) Each run is timed from
+the command's start (dispatch) until it returns (every job finished), then ``collect``ed
+and checked: every portal crawled exactly once, ``verify`` clean.
+
+Prints both wall times, the speed-up and a ``PASS``/``FAIL`` line; exit status 1 on FAIL.
+``python -m tests.bench_cluster`` runs it alone; ``BENCH_CLUSTER=0`` skips it in
+``make bench``. Everything runs on 127.0.0.1; every process started here (replicas, Scrapyd
+nodes and, through their process groups, their crawl processes) is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from crawler.cluster.deploy import deploy
+from crawler.cluster.scrapyd import ScrapydNode, job_portal
+from tests.bench import verdict
+from tests.portal_fixture import ROOT, start_replica, start_scrapyd, stop
+
+PORTALS = 20
+SITES = ("binhlieu", "tienyen", "bache")  # the replica's QNP sites
+REPLICA_ARGS = ("--articles", "6", "--chrome-kb", "2")
+MAX_PROC = 5
+POLL_INTERVAL = 5.0  # Scrapyd's default
+POLITE = ("DOWNLOAD_DELAY=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "REQUISITES_ENABLED=False")
+TARGET_SPEEDUP = 1.8
+RUN_TIMEOUT = 600
+
+
+def write_registry(path: Path, bases: dict[str, str]) -> Path:
+    entries = [f'''[[portals]]
+id = "{pid}"
+name = "Replica {pid}"
+province = "Quảng Ninh"
+base_url = "{base}"
+family = "qnp"
+start_urls = ["{base}"]
+allowed_hosts = ["127.0.0.1"]
+confirmed = true
+''' for pid, base in bases.items()]
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path
+
+
+def cli(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def stop_node(proc: subprocess.Popen) -> None:
+    """Stop a Scrapyd node and its crawl processes (its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    try:  # crawl processes of the group that outlive their node
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def job_times(nodes: list[str], jobs: set[str]) -> list[tuple[float, float]]:
+    """(start, end) POSIX times of the given finished jobs, as their nodes report them."""
+    def parse(value: str) -> float:
+        return datetime.fromisoformat(value).timestamp()
+
+    spans = []
+    for url in nodes:
+        for job in ScrapydNode(url).listjobs().get("finished", []):
+            if job["id"] in jobs and job.get("start_time") and job.get("end_time"):
+                spans.append((parse(job["start_time"]), parse(job["end_time"])))
+    return spans
+
+
+def check_run(out: Path, portals: list[str], nodes: list[str], crawl: subprocess.CompletedProcess
+              ) -> list[str]:
+    """Problems of a finished run (empty when every portal was crawled exactly once and the
+    collected archive verifies)."""
+    problems = []
+    if crawl.returncode:
+        problems.append(f"crawl --all --scrapyd exited {crawl.returncode}: "
+                        f"{crawl.stderr.strip()[-500:]}")
+    lines = dict(line.split(": ", 1) for line in crawl.stdout.splitlines() if ": " in line)
+    if sorted(lines) != sorted(portals):
+        problems.append(f"crawl reported {len(lines)} portals, not {len(portals)}")
+    redispatched = [pid for pid, where in lines.items() if " then " in where]
+    if redispatched:
+        problems.append(f"re-dispatched: {', '.join(redispatched)}")
+    used = {where.split(" (")[0] for where in lines.values()}
+    if used != set(nodes):
+        problems.append(f"jobs ran on {sorted(used)}, not on every node {nodes}")
+    shards = sorted(job_portal(p.name) for p in (out / "shards").iterdir())
+    if shards != sorted(portals):
+        problems.append(f"{len(shards)} shards for {len(set(shards))} portals")
+    collect = cli("collect", "--out", str(out))
+    if collect.returncode:
+        problems.append(f"collect exited {collect.returncode}: {collect.stderr.strip()[-500:]}")
+    db = out / "archive.db"
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            crawls = dict(conn.execute("SELECT portal_id, count(*) FROM crawls "
+                                       "WHERE status = 'finished' GROUP BY 1"))
+            articles = dict(conn.execute("SELECT portal_id, count(*) FROM articles GROUP BY 1"))
+        if crawls != {pid: 1 for pid in portals}:
+            twice = sorted(p for p, n in crawls.items() if n != 1)
+            missing = sorted(set(portals) - set(crawls))
+            problems.append(f"finished crawls per portal: missing {missing}, not once {twice}")
+        few = sorted(pid for pid in portals if articles.get(pid, 0) < 6)
+        if few:
+            problems.append(f"fewer than 6 articles: {', '.join(few)}")
+        verify = cli("verify", "--db", str(db))
+        if verify.returncode:
+            problems.append(f"verify exited {verify.returncode}: "
+                            f"{verify.stdout.strip()[-500:]}")
+    else:
+        problems.append("collect wrote no archive.db")
+    return problems
+
+
+def run_cluster(name: str, nodes: list[str], registry: Path, portals: list[str], work: Path
+                ) -> tuple[float, list[str]]:
+    """Crawl every portal on ``nodes``; return the wall time and the run's problems."""
+    out = work / name
+    args = ["crawl", "--all", "--registry", str(registry), "--out", str(out)]
+    args += [a for url in nodes for a in ("--scrapyd", url)]
+    args += [a for setting in POLITE for a in ("-s", setting)]
+    start = time.perf_counter()
+    crawl = cli(*args)
+    seconds = time.perf_counter() - start
+    jobs = {p.name for p in (out / "shards").iterdir()} if (out / "shards").is_dir() else set()
+    spans = job_times(nodes, jobs)
+    if spans:
+        durations = sorted(end - begin for begin, end in spans)
+        first, last = min(s for s, _ in spans), max(e for _, e in spans)
+        print(f"{name}: {len(nodes)} node(s) x {MAX_PROC} slots: {seconds:.1f} s wall "
+              f"(nodes busy {last - first:.1f} s; job {durations[0]:.1f}-{durations[-1]:.1f} s, "
+              f"median {durations[len(durations) // 2]:.1f} s)")
+    else:
+        print(f"{name}: {len(nodes)} node(s) x {MAX_PROC} slots: {seconds:.1f} s wall")
+    problems = check_run(out, portals, nodes, crawl)
+    for problem in problems:
+        print(f"  {name}: {problem}")
+    return seconds, problems
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="portal-archive-bench-cluster-"))
+    replicas: list[subprocess.Popen] = []
+    nodes: list[subprocess.Popen] = []
+    try:
+        sites = [SITES[i % len(SITES)] for i in range(PORTALS)]
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(start_replica, "--portal", site, *REPLICA_ARGS)
+                       for site in sites]
+        failed = [f.exception() for f in futures if f.exception()]
+        replicas.extend(f.result()[0] for f in futures if not f.exception())
+        if failed:
+            raise failed[0]
+        started = [f.result() for f in futures]
+        bases = {f"{site}{i + 1:02d}": base for i, (site, (_, base)) in
+                 enumerate(zip(sites, started, strict=True))}
+        portals = list(bases)
+        registry = write_registry(work / "portals.toml", bases)
+        urls = []
+        for name in ("node1", "node2"):
+            proc, url = start_scrapyd(work / name, MAX_PROC, POLL_INTERVAL)
+            nodes.append(proc)
+            urls.append(url)
+        deployed = deploy(urls, "1")
+        if any(isinstance(result, str) for result in deployed.values()):
+            print(f"deploy failed: {deployed}")
+            return 1
+        print(f"cluster: {PORTALS} replica portals ({' '.join(REPLICA_ARGS)}), politeness "
+              f"{', '.join(POLITE)}, AutoThrottle on; Scrapyd max_proc={MAX_PROC}, "
+              f"poll_interval={POLL_INTERVAL:g} s")
+        one, one_problems = run_cluster("one-node", urls[:1], registry, portals, work)
+        two, two_problems = run_cluster("two-nodes", urls, registry, portals, work)
+        speedup = one / two
+        print(f"speed-up (one node / two nodes): {speedup:.2f}")
+        ok = verdict("two Scrapyd nodes vs one", speedup >= TARGET_SPEEDUP,
+                     f"{speedup:.2f}x faster ({one:.1f} s -> {two:.1f} s, {PORTALS} portals "
+                     f"at 1 request/s, {MAX_PROC} slots per node; target >= "
+                     f"{TARGET_SPEEDUP}x)")
+        ok = verdict("cluster crawls complete", not one_problems and not two_problems,
+                     "every portal crawled exactly once on one and on two nodes, collect and "
+                     "verify clean" if not one_problems and not two_problems else
+                     f"{len(one_problems) + len(two_problems)} problem(s) above") and ok
+        return 0 if ok else 1
+    finally:
+        for proc in nodes:
+            stop_node(proc)
+        for proc in replicas:
+            stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
