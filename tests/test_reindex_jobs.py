@@ -5,6 +5,7 @@ end are those the triggers keep; an interrupted reindex leaves only ``NAME.parti
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -263,3 +264,23 @@ def test_an_interrupted_reindex_leaves_only_a_partial_file(two_days, tmp_path, m
     assert report.articles and not report.errors
     assert target.exists() and not Path(str(target) + PARTIAL).exists()
     fts_intact(target)
+
+
+def _die(tasks):
+    os._exit(3)  # a worker killed mid-reindex (out of memory, a signal)
+
+
+@pytest.mark.e2e
+def test_a_dead_worker_is_one_line_and_leaves_the_partial_file(two_days, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from crawler.cli.reindex import reindex as command
+
+    monkeypatch.setattr(reindex_work, "_analyse_all", _die)
+    target = tmp_path / "rebuilt.db"
+    warcs = [str(p) for p in sorted((two_days / "warc").glob("*.warc.gz"))]
+    result = CliRunner().invoke(command, [*warcs, "--db", str(target), "--jobs", "2"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: a worker process of reindex died (")
+    assert f"{target}{PARTIAL} is incomplete" in result.output
+    assert not target.exists() and Path(str(target) + PARTIAL).exists()

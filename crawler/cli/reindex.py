@@ -31,7 +31,16 @@ def reindex(warc_files: tuple[str, ...], db_path: str, jobs: int) -> None:
             click.echo(f"\r{rep.files} files, {rep.records} records, {rep.articles} articles",
                        nl=False, err=True)
 
-    report = run(warc_files, db_path, progress, jobs=jobs)
+    from concurrent.futures.process import BrokenProcessPool
+
+    from crawler.reindex import PARTIAL
+
+    try:
+        report = run(warc_files, db_path, progress, jobs=jobs)
+    except BrokenProcessPool as exc:  # a worker killed (out of memory, a signal)
+        raise click.ClickException(
+            f"a worker process of reindex died ({exc}); {db_path}{PARTIAL} is incomplete, "
+            f"run again (--jobs 1 runs no worker processes)") from exc
     if tty:
         click.echo("", err=True)
     click.echo(
