@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
+# The CPUs this process may run on (a container or taskset may allow fewer than the machine's).
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
 
 @click.command()
 @click.argument("warc_files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
               help="The database to create (must not exist).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=CPUS,
               show_default="the number of CPUs",
               help="Processes extracting pages (1: all in this one). The database is written "
                    "in WARC order by this process alone: the rows do not depend on it.")
