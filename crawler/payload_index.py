@@ -19,18 +19,25 @@ from archive.writer import RevisitTarget
 
 RECENT = 4096  # more than the store ever holds back (ARCHIVE_DB_BATCH or 1 s of captures)
 
+# Only records of crawls that have ended, or of this crawl: a revisit never refers to a
+# record of a crawl running at the same time (another worker of a sharded crawl, another
+# portal crawled into the same directory), whose file may sort after the revisit's own and
+# whose records may yet be lost with it. Reading the WARC files in name order (reindex)
+# then always meets an original before the revisits that refer to it.
 _ORIGINAL = (
-    "SELECT warc_record_id, url, fetched_at FROM captures WHERE payload_digest = ? "
-    "AND refers_to IS NULL AND status BETWEEN 200 AND 299 AND content_length > 0 {truncated}"
-    "ORDER BY id LIMIT 1"
+    "SELECT c.warc_record_id, c.url, c.fetched_at FROM captures c JOIN crawls k "
+    "ON k.id = c.crawl_id WHERE c.payload_digest = ? AND c.refers_to IS NULL "
+    "AND c.status BETWEEN 200 AND 299 AND c.content_length > 0 {truncated}"
+    "AND (k.status != 'running' OR c.crawl_id = ?) ORDER BY c.id LIMIT 1"
 )
 
 
 class PayloadIndex:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, crawl_id: str) -> None:
         self.db_path = Path(db_path)
+        self.crawl_id = crawl_id
         self._conn: sqlite3.Connection | None = None
-        self._sql = _ORIGINAL.format(truncated="AND truncated IS NULL ")
+        self._sql = _ORIGINAL.format(truncated="AND c.truncated IS NULL ")
         self._recent: OrderedDict[str, RevisitTarget] = OrderedDict()
 
     def _connection(self) -> sqlite3.Connection | None:
@@ -48,12 +55,12 @@ class PayloadIndex:
         if conn is None:
             return None
         try:
-            row = conn.execute(self._sql, [digest]).fetchone()
+            row = conn.execute(self._sql, [digest, self.crawl_id]).fetchone()
         except sqlite3.OperationalError:
             # An archive from before truncation marks (m014) or revisits (m006).
             self._sql = _ORIGINAL.format(truncated="")
             try:
-                row = conn.execute(self._sql, [digest]).fetchone()
+                row = conn.execute(self._sql, [digest, self.crawl_id]).fetchone()
             except sqlite3.OperationalError:
                 return None
         return RevisitTarget(*row) if row else None

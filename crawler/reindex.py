@@ -125,7 +125,7 @@ def _index_all(store: ArchiveStore, files: list[Path], report: ReindexReport,
                jobs: int) -> None:
     crawls: dict[str, dict] = {}
     # Where each response lives, for the revisit records that refer to it.
-    originals: dict[str, tuple[Path, int]] = {}
+    originals = _Originals(files)
     if only_missing and files:
         for record_id, warc_file, offset in store.conn.execute(
                 "SELECT warc_record_id, warc_file, warc_offset FROM captures "
@@ -154,7 +154,31 @@ def _index_all(store: ArchiveStore, files: list[Path], report: ReindexReport,
         )
 
 
-def _read(files: list[Path], originals: dict[str, tuple[Path, int]],
+class _Originals(dict):
+    """Record id -> (file, offset) of the responses read so far. A revisit normally follows
+    its original (crawls dedup only against ended crawls and themselves, and files are read
+    in name order); for one that refers ahead (WARCs of concurrent crawls from elsewhere),
+    every given file is scanned once for its responses."""
+
+    def __init__(self, files: list[Path]) -> None:
+        super().__init__()
+        self.files = files
+        self.scanned = False
+
+    def find(self, record_id: str) -> tuple[Path, int] | None:
+        if record_id not in self and not self.scanned:
+            self.scanned = True
+            for path in self.files:
+                try:
+                    for record in iter_records(path, decode_content=False):
+                        if record.rec_type == "response":
+                            self.setdefault(record.record_id, (path, record.offset))
+                except CorruptWarcError:
+                    continue  # reported when the file is read in order
+        return self.get(record_id)
+
+
+def _read(files: list[Path], originals: _Originals,
           report: ReindexReport) -> Iterator[_Step]:
     """The steps of the given files in WARC order (counting files and records in ``report``).
     Reads nothing from the database: it runs ahead of the writes."""
@@ -198,14 +222,14 @@ def _context(warcinfo: ArchivedRecord) -> _FileContext:
 
 
 def _response(record: ArchivedRecord, ctx: _FileContext, request_id: str | None,
-              originals: dict[str, tuple[Path, int]]) -> _Step:
+              originals: _Originals) -> _Step:
     """A response's step, with the record holding its payload: itself, or what a revisit
     refers to (a 304 carries no payload: it is its own, empty, payload)."""
     original, error = None, None
     if record.rec_type == "revisit" and not record.warc_headers.get(
             "WARC-Profile", "").endswith("/server-not-modified"):
         refers_to = record.warc_headers.get("WARC-Refers-To", "")
-        where = originals.get(refers_to)
+        where = originals.find(refers_to)
         if where is None:
             error = (f"{record.filename}: revisit record at offset {record.offset} "
                      f"refers to {refers_to or 'nothing'}, not in the given files")

@@ -175,3 +175,21 @@ def test_not_modified_answers_are_server_not_modified_revisits(twice, tmp_path):
     check = subprocess.run([Path(sys.executable).parent / "warcio", "check", *warcs],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout[-2000:]
+
+
+def test_reindex_finds_an_original_in_a_later_file(twice, tmp_path):
+    # Renamed so that the second crawl's files sort (and are read) first: their revisits
+    # refer ahead, to files not read yet (as WARCs of concurrent crawls from elsewhere
+    # may); reindex looks the originals up once.
+    renamed = []
+    for path in twice["warcs"]:
+        prefix = "b" if path.name in twice["first"] else "a"
+        renamed.append(tmp_path / f"{prefix}-{path.name}")
+        shutil.copy(path, renamed[-1])
+    rebuilt = tmp_path / "rebuilt.db"
+    result = cli("reindex", *map(str, renamed), "--db", str(rebuilt))
+    assert result.returncode == 0, result.stderr
+    sql = ("SELECT url, status, content_length, payload_digest, warc_type, refers_to, "
+           "warc_record_id FROM captures ORDER BY warc_record_id")
+    with sqlite3.connect(rebuilt) as again:
+        assert again.execute(sql).fetchall() == [tuple(r) for r in twice["db"].execute(sql)]

@@ -99,7 +99,7 @@ def test_two_workers_archive_every_article_once(replica, tmp_path):
     rebuilt = tmp_path / "rebuilt.db"
     run = cli("reindex", "--db", str(rebuilt), *map(str, sorted((tmp_path / "warc").glob(
         "*.warc.gz"))))
-    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     query = ("SELECT article_id, title, published_at, author, body_text FROM articles "
              "ORDER BY article_id")
     with _db(tmp_path) as live, _db(rebuilt) as again:

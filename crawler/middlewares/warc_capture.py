@@ -130,7 +130,7 @@ class WarcCaptureMiddleware:
         except WarcWriteError as exc:  # an unwritable output directory
             raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
-        self.digests = PayloadIndex(self.db_path) if self.dedup else None
+        self.digests = PayloadIndex(self.db_path, spider.crawl_id) if self.dedup else None
         if self.resume and self.db_path.exists():
             self.archived = self._load_archived(spider.crawl_id)
 
