@@ -89,6 +89,13 @@ class ScrapydNode:
         """``pending``, ``running``, ``finished`` or ``""`` (the node does not know it)."""
         return self._get("status.json", job=job, project=self.project).get("currstate") or ""
 
+    def job_states(self) -> dict[str, str]:
+        """Job id → ``pending``, ``running`` or ``finished``: every job the node knows, in one
+        request."""
+        jobs = self.listjobs()
+        return {job["id"]: state for state in ("finished", "running", "pending")
+                for job in jobs.get(state, [])}
+
     def schedule(self, spider: str, job: str, args: dict[str, str],
                  settings: dict[str, str]) -> str:
         params = [("project", self.project), ("spider", spider), ("jobid", job)]
@@ -195,7 +202,7 @@ class ScrapydJob:
         if self.returncode is not None:
             return self.returncode
         try:
-            state = self.node.job_state(self.job)
+            state = self.launcher.job_state(self.node, self.job)
         except (NodeUnreachableError, ScrapydError) as exc:
             logger.warning("%s (job %s)", exc, self.job)
             state = "unreachable"
@@ -242,6 +249,19 @@ class ScrapydLauncher:
     settings: dict[str, str] = field(default_factory=dict)
     spider_args: dict[str, str] = field(default_factory=dict)  # e.g. limit
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    states_ttl: float = 0.5  # seconds one job list of a node answers its jobs' polls
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    _states: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict, repr=False)
+
+    def job_state(self, node: ScrapydNode, job: str) -> str:
+        """The job's state from its node's job list, fetched once per poll round: polling
+        every job of a many-portal run costs one request per node, not one per job."""
+        now = self.monotonic()
+        cached = self._states.get(node.url)
+        if cached is None or now - cached[0] > self.states_ttl:
+            cached = (now, node.job_states())
+            self._states[node.url] = cached
+        return cached[1].get(job, "")
 
     def shard_dir(self, job: str) -> Path:
         return Path(self.node_out) / "shards" / job
@@ -277,6 +297,7 @@ class ScrapydLauncher:
             args["registry"] = str(self.registry)
         settings = {**self.settings, "ARCHIVE_OUT_DIR": str(self.shard_dir(job))}
         node.schedule("portal", job, args, settings)
+        self._states.pop(node.url, None)  # a list fetched before knows nothing of the job
         logger.info("dispatched %s as job %s on %s", portal.id, job, node.url)
         return node, job
 
@@ -316,12 +337,14 @@ class ScrapydLauncher:
 
 
 def run_all(launcher: ScrapydLauncher, portals: Iterable[Portal], mode: str = "full",
-            interval: float = 2.0, timeout: float | None = None,
+            interval: float = 1.0, timeout: float | None = None,
             sleep: Callable[[float], None] = time.sleep) -> dict[str, ScrapydJob | _Locked]:
     """Dispatch every portal (a one-off crawl of a registry) and wait until all finished."""
     handles = {p.id: launcher.launch(p, mode) for p in portals}
     deadline = None if timeout is None else time.monotonic() + timeout
-    while any(h.poll() is None for h in handles.values()):
+    # Every job polled each round (not any(), which stops at the first one running): a job
+    # whose node went away is counted lost and re-dispatched without waiting for the others.
+    while [h for h in handles.values() if h.poll() is None]:
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("Scrapyd jobs still running after the timeout")
         sleep(interval)

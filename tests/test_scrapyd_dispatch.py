@@ -1,0 +1,109 @@
+"""The Scrapyd dispatcher's wait loop without servers (fake nodes, fake clock): each round
+asks every node for its job list once, whatever the number of jobs, and a job lost with its
+node is re-dispatched while the other jobs still run. The real servers are in
+test_scrapyd_e2e."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from crawler.cluster.errors import NodeUnreachableError
+from crawler.cluster.scrapyd import LOST_AFTER, Cluster, ScrapydLauncher, ScrapydNode, run_all
+from crawler.registry import Portal
+
+
+class FakeNode(ScrapydNode):
+    """Runs every job it is given for ``rounds`` rounds; ``alive = False`` is a node gone."""
+
+    def __init__(self, url: str, rounds: int) -> None:
+        super().__init__(url)
+        self.rounds = rounds
+        self.jobs: dict[str, int] = {}  # job → rounds run so far
+        self.calls: Counter[str] = Counter()
+        self.alive = True
+
+    def _answer(self, endpoint: str) -> None:
+        self.calls[endpoint] += 1
+        if not self.alive:
+            raise NodeUnreachableError(f"{self.url}: connection refused")
+
+    def daemonstatus(self) -> dict:
+        self._answer("daemonstatus")
+        return {"status": "ok", "running": sum(r < self.rounds for r in self.jobs.values())}
+
+    def listjobs(self) -> dict:
+        self._answer("listjobs")
+        states: dict[str, list] = {"pending": [], "running": [], "finished": []}
+        for job, done in self.jobs.items():
+            states["finished" if done >= self.rounds else "running"].append({"id": job})
+        return states
+
+    def job_state(self, job: str) -> str:  # one request per job: what the loop must not use
+        self._answer("status")
+        return ""
+
+    def schedule(self, spider: str, job: str, args: dict, settings: dict) -> str:
+        self._answer("schedule")
+        self.jobs[job] = 0
+        return job
+
+    def cancel(self, job: str) -> None:
+        self._answer("cancel")
+
+    def tick(self) -> None:
+        for job in self.jobs:
+            self.jobs[job] += 1
+
+
+def portal(pid: str) -> Portal:
+    return Portal(pid, pid, "http://127.0.0.1:9/", "qnp", ["http://127.0.0.1:9/"],
+                  ["127.0.0.1"])
+
+
+def launcher_with(nodes: list[FakeNode], now: list[float], tmp_path) -> ScrapydLauncher:
+    return ScrapydLauncher(Cluster(list(nodes)), tmp_path, monotonic=lambda: now[0])
+
+
+def test_one_job_list_per_node_per_round_whatever_the_number_of_jobs(tmp_path):
+    nodes = [FakeNode("http://a:6800", rounds=3), FakeNode("http://b:6800", rounds=3)]
+    now = [0.0]
+    rounds = []
+
+    def sleep(seconds: float) -> None:
+        rounds.append({n.url: n.calls["listjobs"] for n in nodes})
+        now[0] += seconds
+        assert now[0] < 200, "the jobs never finished"
+        for node in nodes:
+            node.tick()
+
+    handles = run_all(launcher_with(nodes, now, tmp_path), [portal(f"p{i}") for i in range(8)],
+                      sleep=sleep)
+    assert {pid: h.poll() for pid, h in handles.items()} == {f"p{i}": 0 for i in range(8)}
+    assert sorted(len(n.jobs) for n in nodes) == [4, 4]  # least busy node: spread evenly
+    assert all(n.calls["status"] == 0 for n in nodes)
+    per_round = [{url: b[url] - a[url] for url in a}
+                 for a, b in zip(rounds, rounds[1:], strict=False)]
+    assert per_round and all(r == {"http://a:6800": 1, "http://b:6800": 1} for r in per_round)
+
+
+def test_a_lost_job_is_redispatched_while_others_still_run(tmp_path):
+    slow, doomed = FakeNode("http://slow:6800", rounds=50), FakeNode("http://doomed:6800", 50)
+    now = [0.0]
+    jobs_on_slow = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        assert now[0] < 200, "the jobs never finished"
+        for node in (slow, doomed):
+            node.tick()
+        doomed.alive = False  # gone after the first round
+        jobs_on_slow.append(len(slow.jobs))
+
+    handles = run_all(launcher_with([slow, doomed], now, tmp_path),
+                      [portal("first"), portal("second")], sleep=sleep)
+    # "first" runs on the slow node for 50 rounds; "second" was on the doomed one and moves
+    # to the slow node after LOST_AFTER failed polls, not after "first" finished.
+    assert [url for url, _ in handles["second"].history] == ["http://doomed:6800",
+                                                            "http://slow:6800"]
+    assert jobs_on_slow.index(2) <= LOST_AFTER + 1
+    assert handles["first"].poll() == handles["second"].poll() == 0
