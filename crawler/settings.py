@@ -153,7 +153,8 @@ CRAWL_WINDOW_CLOCK_START = None  # tests: an ISO time the crawl's clock starts a
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
 CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
-TRAPS_MAX_PAGE = 500  # ?page=/?Page= beyond this is a trap
+TRAPS_MAX_PAGE = 5000  # ?page=/?Page= beyond this is a trap (a QNP category of 20,000
+# articles already has 2,000 pages of 10: 500 cut real listings of big portals)
 TRAPS_YEARS_AHEAD = 1  # calendar years beyond next year are a trap
 # Page requisites and attachments of articles (crawler/middlewares/requisites.py).
 REQUISITES_ENABLED = True

@@ -11,7 +11,7 @@ Rules (each returns a one-line reason, recorded as a ``trap`` row in ``fetch_fai
 - a path segment repeated three times or more (``/a/b/a/b/a/b``), a URL longer than 2,000
   characters.
 
-Settings: ``TRAPS_ENABLED`` (True), ``TRAPS_MAX_PAGE`` (500), ``TRAPS_YEARS_AHEAD`` (1).
+Settings: ``TRAPS_ENABLED`` (True), ``TRAPS_MAX_PAGE`` (5000), ``TRAPS_YEARS_AHEAD`` (1).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _PATH_YEAR = re.compile(r"/((?:19|20|21)\d\d)/(?:0?[1-9]|1[0-2])(?:/|$)")
 class TrapRules:
     """``reason(url)``: why ``url`` is a trap, or None."""
 
-    def __init__(self, max_page: int = 500, years_ahead: int = 1,
+    def __init__(self, max_page: int = 5000, years_ahead: int = 1,
                  now: datetime | None = None) -> None:
         self.max_page = max_page
         self.min_year = MIN_YEAR
@@ -45,7 +45,7 @@ class TrapRules:
         """The rules a crawl's settings ask for, or None when ``TRAPS_ENABLED`` is off."""
         if not settings.getbool("TRAPS_ENABLED", True):
             return None
-        return cls(settings.getint("TRAPS_MAX_PAGE", 500),
+        return cls(settings.getint("TRAPS_MAX_PAGE", 5000),
                    settings.getint("TRAPS_YEARS_AHEAD", 1))
 
     def reason(self, url: str) -> str | None:
