@@ -45,7 +45,13 @@ def _hold_lock(out: str, portal_id: str) -> None:
     from crawler.scheduling.locked import hold, portal_lock
 
     path = portal_lock(out, portal_id)
-    if not hold(path):
+    try:
+        held = hold(path)
+    except OSError:
+        # The output directory cannot be written: nobody else can crawl into it either,
+        # and the crawl itself stops at once saying why (crawler/fatal.py).
+        return
+    if not held:
         raise click.ClickException(f"another crawl of {portal_id} is running into {out} "
                                    f"(it holds {path})")
 
@@ -160,7 +166,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         if failed:
             raise click.ClickException(f"crawl failed for: {', '.join(failed)}")
         return
-    _hold_lock(out, portal_ids[0] if portal_ids else adhoc_portal(url, "auto", portal_id).id)
+    lock_id = portal_ids[0] if portal_ids else adhoc_portal(url, "auto", portal_id).id
     if workers > 1:
         # The workers are `portal-archive crawl` themselves (each checks the window); this
         # process only starts and watches them, without loading Scrapy (crawl_workers).
@@ -175,6 +181,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
             if value:
                 target += [flag, str(value)]
         pid = portal_id or (portal_ids[0] if portal_ids else adhoc_portal(url, "auto", None).id)
+        _hold_lock(out, lock_id)
         run_workers(pid, target, out, settings, settings_, workers, limit, resume)
         return
     from scrapy.crawler import CrawlerProcess
@@ -182,6 +189,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     settings = _scrapy_settings(out, settings_)
     _check_window(get_portal(portal_ids[0], registry) if portal_ids else
                   adhoc_portal(url, family or "auto", portal_id), settings)
+    _hold_lock(out, lock_id)  # after every usage check, before resume touches the archive
     kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
     kwargs.update(family=family, limit=limit, registry=registry, mode=mode)
     if mode == "incremental":
