@@ -52,7 +52,7 @@ from pathlib import Path
 from crawler.cluster.deploy import deploy
 from crawler.cluster.scrapyd import ScrapydNode, job_portal
 from tests.bench import verdict
-from tests.portal_fixture import ROOT, start_replica, start_scrapyd, stop
+from tests.portal_fixture import ROOT, start_replica, start_scrapyd, stop, write_portals_registry
 
 PORTALS = 20
 SITES = ("binhlieu", "tienyen", "bache")  # the replica's QNP sites
@@ -64,19 +64,6 @@ TARGET_SPEEDUP = 1.8
 RUN_TIMEOUT = 600
 
 
-def write_registry(path: Path, bases: dict[str, str]) -> Path:
-    entries = [f'''[[portals]]
-id = "{pid}"
-name = "Replica {pid}"
-province = "Quảng Ninh"
-base_url = "{base}"
-family = "qnp"
-start_urls = ["{base}"]
-allowed_hosts = ["127.0.0.1"]
-confirmed = true
-''' for pid, base in bases.items()]
-    path.write_text("\n".join(entries), encoding="utf-8")
-    return path
 
 
 def cli(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
@@ -217,7 +204,7 @@ def main() -> int:
         bases = {f"{site}{i + 1:02d}": base for i, (site, (_, base)) in
                  enumerate(zip(sites, started, strict=True))}
         portals = list(bases)
-        registry = write_registry(work / "portals.toml", bases)
+        registry = write_portals_registry(work / "portals.toml", bases)
         urls = []
         for name in ("node1", "node2"):
             proc, url = start_scrapyd(work / name, MAX_PROC, POLL_INTERVAL)

@@ -104,6 +104,24 @@ poll_interval = {poll_interval}
     raise RuntimeError(f"scrapyd did not start: {(home / 'scrapyd.out').read_text()[-2000:]}")
 
 
+def write_portals_registry(path: Path, bases: dict[str, str], extra: str = "") -> Path:
+    """A registry of several replica portals (portal id -> base URL), all on 127.0.0.1;
+    ``extra`` is added to every entry (e.g. a schedule)."""
+    entries = [f'''[[portals]]
+{extra}
+id = "{pid}"
+name = "Replica {pid}"
+province = "Quảng Ninh"
+base_url = "{base}"
+family = "qnp"
+start_urls = ["{base}"]
+allowed_hosts = ["127.0.0.1"]
+confirmed = true
+''' for pid, base in bases.items()]
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path
+
+
 # Politeness is for real portals; the local replica is crawled at full speed.
 FAST_SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",

@@ -28,6 +28,7 @@ from tests.portal_fixture import (
     start_replica,
     start_scrapyd,
     stop,
+    write_portals_registry,
 )
 
 pytestmark = pytest.mark.e2e
@@ -36,20 +37,6 @@ PORTALS = ("binhlieu", "tienyen", "bache")
 TABLES = ("portals", "crawls", "captures", "articles", "article_versions", "article_captures")
 
 
-def write_registry(path: Path, bases: dict[str, str], extra: str = "") -> Path:
-    entries = [f'''[[portals]]
-{extra}
-id = "{pid}"
-name = "Replica {pid}"
-province = "Quảng Ninh"
-base_url = "{base}"
-family = "qnp"
-start_urls = ["{base}"]
-allowed_hosts = ["127.0.0.1"]
-confirmed = true
-''' for pid, base in bases.items()]
-    path.write_text("\n".join(entries), encoding="utf-8")
-    return path
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -72,7 +59,7 @@ def cluster_run(tmp_path_factory):
             proc, base = start_replica("--portal", pid, "--articles", "6", "--chrome-kb", "2")
             procs.append(proc)
             bases[pid] = base
-        registry = write_registry(tmp / "portals.toml", bases)
+        registry = write_portals_registry(tmp / "portals.toml", bases)
         nodes = []
         for name in ("node1", "node2"):
             proc, url = start_scrapyd(tmp / name)
@@ -200,7 +187,7 @@ FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "IN
 
 
 def test_scheduler_dispatches_due_portals_and_never_twice(cluster_run, tmp_path):
-    registry = write_registry(tmp_path / "portals.toml", cluster_run["bases"],
+    registry = write_portals_registry(tmp_path / "portals.toml", cluster_run["bases"],
                               extra='schedule = "0 2 * * *"')
     portals = load_registry(registry)
     now = [datetime(2026, 11, 24, 17, 0, tzinfo=UTC)]  # 00:00 in Hanoi

@@ -115,3 +115,14 @@ def test_wacz_of_an_unknown_crawl_is_refused(crawled, tmp_path):
                  "-o", str(tmp_path / "x.wacz"))
     assert result.returncode == 1 and "no crawl 'nope'" in result.stderr
     assert not (tmp_path / "x.wacz").exists()
+
+
+def test_cdxj_sorted_outside_memory_equals_the_indexers_own_sort(crawled, tmp_path,
+                                                                   monkeypatch):
+    from archive import cdxj
+
+    monkeypatch.setattr(cdxj, "SORT_RUN", 7)  # many runs to merge
+    for warc in sorted((crawled / "warc").glob("*.warc.gz")):
+        written = cdxj.write_cdxj(warc, tmp_path)
+        assert written.read_text(encoding="utf-8") == "".join(cdxj.cdxj_lines([warc]))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
