@@ -18,8 +18,8 @@ import hashlib
 import sqlite3
 from collections import OrderedDict
 
-CACHE_SIZE = 8192  # recent members answered from memory
-PAGE_CACHE_KB = 1024  # SQLite's own cache for the table
+CACHE_SIZE = 2048  # recent members answered from memory (a page shows ~100 links)
+PAGE_CACHE_KB = 256  # SQLite's own cache for the table (the OS caches the file too)
 
 
 def key_hash(key: str | bytes) -> int:

@@ -389,7 +389,7 @@ def page_hrefs(response: Response) -> list[str]:
     return hrefs
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _join_rooted(origin: str, href: str) -> str:
     return urljoin(origin, href)
 
