@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 
 from archive import iter_records
 from tests.portal_fixture import FAST_SETTINGS, ROOT
-from tests.replica import ReplicaSite, serve_in_thread
-from tests.replica.faults import ARTICLE_NIDS, HOME_LINK, PATHS, TITLE, Faults
+from tests.replica.faults import ARTICLE_NIDS, PATHS, TITLE, serve_fault_site
 
 BOUNDS = ["-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=1", "-s", "DOWNLOAD_MAXSIZE=1000000",
           "-s", "DEPTH_LIMIT=8", "-s", "CLOSESPIDER_TIMEOUT=60", "-s", "RETRY_AFTER_MAX=2",
@@ -57,16 +56,8 @@ class Row:
 
 
 def crawl(out: Path) -> Crawl:
-    site = ReplicaSite(articles=12, seed=1, chrome_kb=8)
-    site.home_extra = HOME_LINK
-    server, base = serve_in_thread(site, faults=Faults(robots_change_after=1))
-    starts = [base] + [base + p.lstrip("/") for p in PATHS] + [
-        f"{base}Trang/ChiTietTinTuc.aspx?nid={nid}" for nid in ARTICLE_NIDS]
-    registry = out / "registry.toml"
-    registry.write_text(
-        f'[[portals]]\nid = "binhlieu"\nname = "Bình Liêu (hostile replica)"\n'
-        f'base_url = "{base}"\nfamily = "qnp"\nstart_urls = {json.dumps(starts)}\n'
-        'allowed_hosts = ["127.0.0.1", "127.0.0.3"]\nconfirmed = true\n', encoding="utf-8")
+    server, base, registry = serve_fault_site(out, ("127.0.0.1", "127.0.0.3"),
+                                              robots_change_after=1)
     try:
         result = subprocess.run(
             [sys.executable, "-m", "crawler.cli", "crawl", "binhlieu", "--registry",

@@ -19,7 +19,7 @@ import pytest
 from archive import iter_records
 from tests.portal_fixture import FAST_SETTINGS, ROOT
 from tests.replica import ReplicaSite, serve_in_thread
-from tests.replica.faults import ARTICLE_NIDS, HOME_LINK, PATHS, TITLE, Faults
+from tests.replica.faults import ARTICLE_NIDS, TITLE, Faults, serve_fault_site
 
 pytestmark = pytest.mark.e2e
 TIME_LIMIT = 60
@@ -47,16 +47,7 @@ def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     out = tmp_path_factory.mktemp("faults")
-    site = ReplicaSite(articles=12, seed=1, chrome_kb=8)
-    site.home_extra = HOME_LINK
-    server, base = serve_in_thread(site, faults=Faults())
-    starts = [base] + [base + p.lstrip("/") for p in PATHS] + [
-        f"{base}Trang/ChiTietTinTuc.aspx?nid={nid}" for nid in ARTICLE_NIDS]
-    registry = out / "registry.toml"
-    registry.write_text(
-        f'[[portals]]\nid = "binhlieu"\nname = "Bình Liêu (hostile replica)"\n'
-        f'base_url = "{base}"\nfamily = "qnp"\nstart_urls = {json.dumps(starts)}\n'
-        'allowed_hosts = ["127.0.0.1"]\nconfirmed = true\n', encoding="utf-8")
+    server, base, registry = serve_fault_site(out)
     started = time.monotonic()
     try:
         result = cli("crawl", "binhlieu", "--registry", str(registry), "--out", str(out),

@@ -276,3 +276,28 @@ class Faults:
             link = f'<a href="/faults/pager.aspx?Cat=92&amp;Page={page}">Trang {page}</a>'
             return self._send(handler, 200, _page("Tin tức", link))
         return self._send(handler, 404, b"<html><body>404</body></html>", reason="Not Found")
+
+
+def serve_fault_site(out: Any, allowed_hosts: tuple[str, ...] = ("127.0.0.1",),
+                     **faults: Any) -> tuple[Any, str, Any]:
+    """Serve a small replica with the fault routes in a thread, and write a registry at
+    ``out/registry.toml`` whose start URLs reach every fault; return (server, base URL,
+    registry path). ``faults`` go to ``Faults`` (e.g. ``robots_change_after``)."""
+    import json
+    from pathlib import Path
+
+    from .server import serve_in_thread
+    from .site import ReplicaSite
+
+    site = ReplicaSite(articles=12, seed=1, chrome_kb=8)
+    site.home_extra = HOME_LINK
+    server, base = serve_in_thread(site, faults=Faults(**faults))
+    starts = [base] + [base + p.lstrip("/") for p in PATHS] + [
+        f"{base}Trang/ChiTietTinTuc.aspx?nid={nid}" for nid in ARTICLE_NIDS]
+    registry = Path(out) / "registry.toml"
+    registry.write_text(
+        f'[[portals]]\nid = "binhlieu"\nname = "Bình Liêu (hostile replica)"\n'
+        f'base_url = "{base}"\nfamily = "qnp"\nstart_urls = {json.dumps(starts)}\n'
+        f'allowed_hosts = {json.dumps(list(allowed_hosts))}\nconfirmed = true\n',
+        encoding="utf-8")
+    return server, base, registry
