@@ -13,9 +13,10 @@ What :func:`archive` writes for ``n`` articles (the replica's ground truth, no c
   like a real counter (totals grow; today's count grows through the day);
 - not generated: article_versions, article_captures (neither search nor the counters read them).
 
-Fast path: the schema comes from :class:`db.ArchiveStore` (all migrations); the FTS triggers and
-the secondary indexes are then dropped, rows bulk-inserted without a journal, both FTS indexes
-built once with ``'rebuild'``, and the dropped objects recreated from their own saved SQL. The
+Fast path: the schema comes from :class:`db.ArchiveStore` (all migrations); the secondary
+indexes are then dropped and rows bulk-inserted without a journal inside
+:func:`db.bulk.deferred_search_index` (search-index triggers set aside, each search index
+rebuilt once at the end), and the dropped indexes recreated from their own saved SQL. The
 result's ``sqlite_master`` is checked equal to a freshly migrated database's.
 
 Cache: ``data/bench/search-<n>-<key>.db``, where ``key`` hashes the schema's SQL and
@@ -35,6 +36,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from db import ArchiveStore
+from db.bulk import deferred_search_index
 from tests.replica.model import CATEGORIES, DAYS, FIRST_DAY, PORTALS, Article, generate_articles
 
 GENERATOR_VERSION = 1
@@ -104,18 +106,19 @@ def build(path: Path, n: int) -> None:
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-512000")
-    # Row triggers and secondary indexes cost far more per row than one build at the end.
-    saved = conn.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND "
-        "((type = 'trigger' AND tbl_name = 'articles') OR (type = 'index' AND tbl_name IN "
-        "('articles', 'captures', 'visit_counters')))").fetchall()
-    for kind, name, _ in saved:
-        conn.execute(f'DROP {kind.upper()} "{name}"')
+    # Search-index triggers and secondary indexes cost far more per row than one build at the
+    # end (the search indexes are rebuilt by deferred_search_index).
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+        "tbl_name IN ('articles', 'captures', 'visit_counters')").fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    with deferred_search_index(conn):
+        conn.execute("BEGIN")
+        write_rows(conn, n)
+        conn.execute("COMMIT")
     conn.execute("BEGIN")
-    write_rows(conn, n)
-    for fts in ("articles_fts", "articles_folded_fts"):
-        conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
-    for _kind, _, sql in sorted(saved, key=lambda s: s[0] != "index"):
+    for _, sql in indexes:
         conn.execute(sql)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode=WAL")  # what ArchiveStore leaves a database in
