@@ -51,8 +51,9 @@ from pathlib import Path
 
 from crawler.cluster.deploy import deploy
 from crawler.cluster.scrapyd import ScrapydNode, job_portal
+from tests.archive_crawl import cli
 from tests.bench import verdict
-from tests.portal_fixture import ROOT, start_replica, start_scrapyd, stop, write_portals_registry
+from tests.portal_fixture import start_replica, start_scrapyd, stop, write_portals_registry
 
 PORTALS = 20
 SITES = ("binhlieu", "tienyen", "bache")  # the replica's QNP sites
@@ -61,14 +62,6 @@ MAX_PROC = 5
 POLL_INTERVAL = 5.0  # Scrapyd's default
 POLITE = ("DOWNLOAD_DELAY=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "REQUISITES_ENABLED=False")
 TARGET_SPEEDUP = 1.8
-RUN_TIMEOUT = 600
-
-
-
-
-def cli(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def stop_node(proc: subprocess.Popen) -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from archive import iter_records, read_record_at
 from crawler.indexing import analyse_page
-from tests.portal_fixture import FAST_SETTINGS, ROOT, start_replica, stop, write_registry
+from tests.archive_crawl import cli, crawl_into
+from tests.portal_fixture import start_replica, stop
 from tests.replica import FOUNDING_NID, MISSING_NID, MOVED_NID, NO_TITLE_NID, ReplicaSite
 
 pytestmark = pytest.mark.e2e
@@ -24,22 +25,14 @@ ARTICLES = 240
 SPECIAL = {FOUNDING_NID, MISSING_NID, MOVED_NID, NO_TITLE_NID}
 
 
-def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     out = tmp_path_factory.mktemp("crawl")
     proc, base = start_replica("--articles", str(ARTICLES))
     try:
-        registry = write_registry(out / "registry.toml", base)
-        result = cli("crawl", "binhlieu", "--registry", str(registry), "--out", str(out),
-                     *FAST_SETTINGS)
+        result = crawl_into(out, base)  # asserts the crawl finished
     finally:
         stop(proc)
-    assert result.returncode == 0, result.stderr[-4000:]
     conn = sqlite3.connect(out / "archive.db")
     conn.row_factory = sqlite3.Row
     yield {"out": out, "base": base, "db": conn, "stderr": result.stderr}

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
 
 from archive import iter_records
+from tests.archive_crawl import cli
 from tests.portal_fixture import FAST_SETTINGS, ROOT
 from tests.replica import ReplicaSite, serve_in_thread
 from tests.replica.faults import ARTICLE_NIDS, TITLE, Faults, serve_fault_site
@@ -39,11 +38,6 @@ EXPECTED_KINDS = {
 }
 
 
-def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     out = tmp_path_factory.mktemp("faults")
@@ -51,7 +45,7 @@ def crawl(tmp_path_factory):
     started = time.monotonic()
     try:
         result = cli("crawl", "binhlieu", "--registry", str(registry), "--out", str(out),
-                     *FAST_SETTINGS, *BOUNDS)
+                     *FAST_SETTINGS, *BOUNDS, timeout=300)
     finally:
         server.shutdown()
         server.server_close()
@@ -148,7 +142,7 @@ def test_corrupt_gzip_is_a_failure_row_and_explained(crawl):
 def test_reindex_gives_the_same_capture_rows(crawl, tmp_path):
     warcs = sorted(str(p) for p in (crawl["out"] / "warc").glob("*.warc.gz"))
     rebuilt = tmp_path / "rebuilt.db"
-    result = cli("reindex", *warcs, "--db", str(rebuilt))
+    result = cli("reindex", *warcs, "--db", str(rebuilt), timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     sql = ("SELECT url, status, truncated, page_type, extract_status, extract_reason "
            "FROM captures ORDER BY warc_record_id")
@@ -219,7 +213,7 @@ def test_bad_dates_stay_empty_and_explained(crawl):
 
 
 def test_verify_is_clean(crawl):
-    result = cli("verify", "--db", str(crawl["out"] / "archive.db"))
+    result = cli("verify", "--db", str(crawl["out"] / "archive.db"), timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -250,7 +244,7 @@ def test_endless_site_is_bounded(pager, tmp_path, args, reason, most):
     started = time.monotonic()
     result = cli("crawl", "pager", "--registry", str(registry), "--out", str(tmp_path / "out"),
                  *FAST_SETTINGS, "-s", "TRAPS_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False",
-                 *args)
+                 *args, timeout=300)
     seconds = time.monotonic() - started
     if reason == "closespider_timeout":
         # The CLI reports a crawl cut by its time limit as unfinished (exit 1), in one line.
@@ -268,5 +262,5 @@ def test_endless_site_is_bounded(pager, tmp_path, args, reason, most):
     else:
         assert seconds < 30 and len(fetched) > 3
     assert pages == len(fetched)  # every page fetched is archived and indexed
-    verified = cli("verify", "--db", str(tmp_path / "out" / "archive.db"))
+    verified = cli("verify", "--db", str(tmp_path / "out" / "archive.db"), timeout=300)
     assert verified.returncode == 0, verified.stdout[-2000:]

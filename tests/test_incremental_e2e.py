@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from tests.portal_fixture import FAST_SETTINGS, ROOT, write_registry
+from tests.archive_crawl import cli
+from tests.portal_fixture import FAST_SETTINGS, write_registry
 from tests.replica import ReplicaSite, serve_in_thread
 from tests.replica.model import EDIT_NOTE
 
@@ -20,11 +19,6 @@ pytestmark = pytest.mark.e2e
 # Big enough that the fixed cost of an incremental crawl (robots.txt, home, six listings and
 # their next pages, the revisits) stays under a tenth of a full crawl.
 ARTICLES = 400
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

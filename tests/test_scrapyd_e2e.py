@@ -8,8 +8,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +19,9 @@ from crawler.cluster.errors import NodeUnreachableError, NoNodeError
 from crawler.cluster.scrapyd import Cluster, ScrapydLauncher, ScrapydNode
 from crawler.registry import load_registry
 from crawler.scheduling.scheduler import Scheduler
+from tests.archive_crawl import cli
 from tests.portal_fixture import (
     FAST_SETTINGS,
-    ROOT,
     free_port,
     start_replica,
     start_scrapyd,
@@ -35,13 +33,6 @@ pytestmark = pytest.mark.e2e
 
 PORTALS = ("binhlieu", "tienyen", "bache")
 TABLES = ("portals", "crawls", "captures", "articles", "article_versions", "article_captures")
-
-
-
-
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -68,7 +59,7 @@ def cluster_run(tmp_path_factory):
         deployed = deploy(nodes, "1")
         out = tmp / "archive"
         crawl = cli("crawl", "--all", "--registry", str(registry), "--out", str(out),
-                    *[a for url in nodes for a in ("--scrapyd", url)], *FAST_SETTINGS)
+                    *[a for url in nodes for a in ("--scrapyd", url)], *FAST_SETTINGS, timeout=300)
         yield {"tmp": tmp, "nodes": nodes, "deployed": deployed, "crawl": crawl, "out": out,
                "registry": registry, "bases": bases}
     finally:
@@ -94,7 +85,7 @@ def test_every_portal_crawled_once_across_both_nodes(cluster_run):
 
 def test_collect_merges_idempotently_and_verifies(cluster_run):
     out = cluster_run["out"]
-    first = cli("collect", "--out", str(out))
+    first = cli("collect", "--out", str(out), timeout=300)
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("collected ") == len(PORTALS)
     db = out / "archive.db"
@@ -105,25 +96,26 @@ def test_collect_merges_idempotently_and_verifies(cluster_run):
         articles = dict(conn.execute("SELECT portal_id, count(*) FROM articles GROUP BY 1"))
     assert per_portal == {pid: 1 for pid in PORTALS}
     assert all(articles.get(pid, 0) >= 6 for pid in PORTALS), articles
-    again = cli("collect", "--out", str(out))
+    again = cli("collect", "--out", str(out), timeout=300)
     assert again.returncode == 0, again.stderr
     assert "0 WARC file(s) copied" in again.stdout and "0 capture(s)" in again.stdout
     assert counts(db) == before
-    verify = cli("verify", "--db", str(db))
+    verify = cli("verify", "--db", str(db), timeout=300)
     assert verify.returncode == 0, verify.stdout[-3000:]
     # The central database is what reindexing all the collected WARCs gives.
     rebuilt = cluster_run["tmp"] / "rebuilt.db"
-    run = cli("reindex", "--db", str(rebuilt), *map(str, sorted((out / "warc").iterdir())))
+    run = cli("reindex", "--db", str(rebuilt), *map(str, sorted((out / "warc").iterdir())),
+              timeout=300)
     assert run.returncode == 0, run.stderr
     assert counts(rebuilt) == before
 
 
 def test_merged_archive_equals_a_local_crawl(cluster_run, tmp_path):
-    cli_out = cli("collect", "--out", str(cluster_run["out"]))
+    cli_out = cli("collect", "--out", str(cluster_run["out"]), timeout=300)
     assert cli_out.returncode == 0
     local = tmp_path / "local"
     run = cli("crawl", "binhlieu", "--registry", str(cluster_run["registry"]),
-              "--out", str(local), *FAST_SETTINGS)
+              "--out", str(local), *FAST_SETTINGS, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
 
     def content(db: Path) -> tuple[list, list]:
@@ -145,7 +137,7 @@ def test_merged_archive_equals_a_local_crawl(cluster_run, tmp_path):
 
 def test_bad_shards_are_skipped_without_harm(cluster_run, tmp_path):
     out = cluster_run["out"]
-    cli("collect", "--out", str(out))
+    cli("collect", "--out", str(out), timeout=300)
     db = out / "archive.db"
     before = counts(db)
     shard = next((out / "shards").iterdir())
@@ -158,7 +150,7 @@ def test_bad_shards_are_skipped_without_harm(cluster_run, tmp_path):
     with sqlite3.connect(unfinished / "archive.db") as conn:
         conn.execute("UPDATE crawls SET status = 'running', finished_at = NULL")
     result = cli("collect", "--out", str(out), str(newer), str(unfinished),
-                 str(tmp_path / "gone"))
+                 str(tmp_path / "gone"), timeout=300)
     assert result.returncode == 1
     assert "schema version differs" in result.stderr and "m999_future" in result.stderr
     assert "not finished" in result.stderr
@@ -245,13 +237,13 @@ def test_a_lost_node_s_job_is_redispatched(cluster_run, tmp_path):
         assert [node for node, _ in handle.history] == [url, survivor]
         lost, done = (launcher.shard_dir(job) for _, job in handle.history)
         out = tmp_path / "central"
-        result = cli("collect", "--out", str(out), str(lost), str(done))
+        result = cli("collect", "--out", str(out), str(lost), str(done), timeout=300)
         assert result.returncode == 1 and "not finished" in result.stderr  # the lost one
         with sqlite3.connect(out / "archive.db") as conn:
             crawls = conn.execute("SELECT portal_id, status FROM crawls").fetchall()
             articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         assert crawls == [("tienyen", "finished")] and articles >= 6
-        assert cli("verify", "--db", str(out / "archive.db")).returncode == 0
+        assert cli("verify", "--db", str(out / "archive.db"), timeout=300).returncode == 0
     finally:
         if doomed.poll() is None:
             os.killpg(doomed.pid, signal.SIGKILL)
