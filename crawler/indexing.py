@@ -162,6 +162,17 @@ def portal_article_key(family: Any, url: str, article_id: str, base_url: str | N
     return article_id if site == family.site(base_url) else f"{site}:{article_id}"
 
 
+def join_url(base: str, ref: str) -> str | None:
+    """``urljoin(base, ref)``, or None when ``ref`` makes no URL (``http://[x``, a port that
+    is not a number): one bad attribute must not stop a page's crawl or its reindex."""
+    try:
+        url = urljoin(base, ref)
+        urlsplit(url).port  # noqa: B018 - raises for a port that is no number
+    except ValueError:
+        return None
+    return url
+
+
 @dataclass
 class PageAnalysis:
     """What one page yields: the record (a dict), the article key, the canonical URL, and
@@ -207,5 +218,6 @@ def analyse(url: str, body: bytes, content_type: str | None, family: str,
         # A page with no id of its own is identified by its canonical URL.
         canonical = fam.canonical_url(url)
         key = canonical
-    page_base = urljoin(url, result.base_href) if result.base_href else url
+    # A <base href> that makes no URL is ignored, as browsers do.
+    page_base = (join_url(url, result.base_href) if result.base_href else None) or url
     return PageAnalysis(record, key, canonical, result.links, page_base)

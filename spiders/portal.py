@@ -177,7 +177,7 @@ class PortalSpider(scrapy.Spider):
             if href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
             url = join_href(base, href)
-            if not self._in_scope(url) or not family.should_follow(url):
+            if url is None or not self._in_scope(url) or not family.should_follow(url):
                 continue
             article_id = family.article_id(url)
             if article_id:

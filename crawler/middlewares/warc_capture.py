@@ -54,7 +54,7 @@ from archive import HttpExchange, RotatingWarcWriter, WarcWriteError
 from archive.exchange import warc_date
 from archive.writer import RevisitTarget
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
-from crawler.indexing import capture_row, recorded_settings
+from crawler.indexing import capture_row, join_url, recorded_settings
 from crawler.middlewares.truncation import truncation_reason
 from crawler.payload_index import PayloadIndex
 from crawler.requisites import (
@@ -383,7 +383,12 @@ def page_hrefs(response: Response) -> list[str]:
     if hrefs is None:
         if not isinstance(response, TextResponse):
             return []
-        root = response.selector.root
+        try:
+            root = response.selector.root
+        except ValueError:  # Scrapy's selector joins a <base href> that makes no URL
+            from parsel import Selector
+
+            root = Selector(text=response.text).root
         hrefs = _HREFS(root) if isinstance(root, etree._Element) else []
         meta[HREFS_META] = hrefs
     return hrefs
@@ -394,13 +399,14 @@ def _join_rooted(origin: str, href: str) -> str:
     return urljoin(origin, href)
 
 
-def join_href(base: str, href: str) -> str:
-    """``urljoin(base, href)``; host-relative hrefs (the same ~60 menu links on every page of
-    a portal) are joined once per site, not once per page."""
+def join_href(base: str, href: str) -> str | None:
+    """``urljoin(base, href)``, None for an href that makes no URL (``join_url``: the link
+    is skipped); host-relative hrefs (the same ~60 menu links on every page of a portal) are
+    joined once per site, not once per page."""
     if href.startswith("/") and not href.startswith("//"):
         parts = urlsplit(base)
         return _join_rooted(f"{parts.scheme}://{parts.netloc}/", href)
-    return urljoin(base, href)
+    return join_url(base, href)
 
 
 def _outlinks(response: Response) -> list[str]:
@@ -413,13 +419,16 @@ def _outlinks(response: Response) -> list[str]:
     if base is None:
         from scrapy.utils.response import get_base_url
 
-        base = get_base_url(response)
+        try:
+            base = get_base_url(response)
+        except ValueError:  # a <base href> that makes no URL: ignored (crawler.indexing)
+            base = response.url
     seen: dict[str, None] = {}
     for href in page_hrefs(response):
         href = href.strip()
         if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
             url = join_href(base, href)
-            if url.startswith(("http://", "https://")) and " " not in url:
+            if url and url.startswith(("http://", "https://")) and " " not in url:
                 seen.setdefault(url, None)
     return list(seen)
 

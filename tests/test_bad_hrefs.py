@@ -1,0 +1,84 @@
+"""A page whose ``<base href>`` or links make no URL (``http://[bad/``, ``http://[x``, a port
+that is not a number) is crawled and reindexed like any other: the bad base is ignored (links
+join against the page URL), the bad links are skipped, nothing raises."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from archive.exchange import WarcPointer
+from crawler.indexing import analyse, join_url
+from crawler.items import PageItem
+from crawler.middlewares.warc_capture import _outlinks, join_href
+from spiders.portal import PortalSpider
+
+SITE = "http://127.0.0.1:9/"
+URL = SITE + "dir/page.html"
+HTML = "text/html; charset=utf-8"
+PAGE = b"""<html><head><base href="http://[bad/"><title>Trang</title></head><body>
+<a href="http://[x">bad</a> <a href="http://127.0.0.1:bad/x">bad port</a>
+<a href="/tin-tuc/a.html">rooted</a> <a href="b.html">relative</a></body></html>"""
+
+
+def test_join_url_gives_none_for_what_makes_no_url():
+    assert join_url(URL, "http://[x") is None
+    assert join_url(URL, "http://[bad/") is None
+    assert join_url(URL, "http://127.0.0.1:bad/x") is None
+    assert join_url(URL, "b.html") == SITE + "dir/b.html"
+    assert join_href(URL, "http://[x") is None
+    assert join_href(URL, "/tin-tuc/a.html") == SITE + "tin-tuc/a.html"
+
+
+def test_analyse_ignores_a_base_href_that_makes_no_url():
+    page = analyse(URL, PAGE, HTML, "generic")
+    assert page.base_url == URL  # joined against the page URL instead
+    assert page.record["page_type"] != "error"
+    assert "http://[x" in page.hrefs and "b.html" in page.hrefs
+
+
+def test_the_spider_and_the_metadata_record_skip_the_bad_links():
+    crawler = get_crawler(PortalSpider)
+    spider = PortalSpider.from_crawler(crawler, url=SITE, family="generic")
+    request = Request(URL, meta={"warc": WarcPointer("x.warc.gz", 0, 1, "<urn:uuid:1>"),
+                                 "warc_fetched_at": "2024-01-01T00:00:00Z"})
+    response = HtmlResponse(URL, body=PAGE, headers={"Content-Type": HTML}, request=request)
+    try:
+        out = list(spider.parse(response))
+    finally:
+        spider.closed("finished")
+    assert isinstance(out[0], PageItem) and out[0].record["page_type"] != "error"
+    followed = {r.url for r in out[1:]}
+    assert followed == {SITE + "tin-tuc/a.html", SITE + "dir/b.html"}
+    assert _outlinks(response) == [SITE + "tin-tuc/a.html", SITE + "dir/b.html"]
+    # without the spider's base (a response it did not parse), Scrapy's reading of <base>
+    fresh = HtmlResponse(URL, body=PAGE, headers={"Content-Type": HTML},
+                         request=Request(URL))
+    assert _outlinks(fresh) == [SITE + "tin-tuc/a.html", SITE + "dir/b.html"]
+
+
+def test_reindex_reads_the_page_as_the_live_crawl_did(tmp_path):
+    import json
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from archive import HttpExchange, RotatingWarcWriter
+    from crawler.reindex import reindex
+
+    portal = {"id": "p", "name": "P", "base_url": SITE, "family": "generic",
+              "start_urls": [SITE], "allowed_hosts": ["127.0.0.1"]}
+    info = {"software": "portal-archive/test", "portal-archive-crawl-id": "c1",
+            "portal-archive-portal": json.dumps(portal), "portal-archive-family": "generic"}
+    when = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    with RotatingWarcWriter(tmp_path / "warc", "p", info, clock=lambda: when) as writer:
+        writer.write_exchange(HttpExchange(url=URL, response_headers=[("Content-Type", HTML)],
+                                           body=PAGE, fetched_at=when))
+        files = list(writer.files)
+    report = reindex(files, tmp_path / "re.db")
+    assert not report.errors
+    db = sqlite3.connect(tmp_path / "re.db")
+    row = db.execute("SELECT page_type, extract_status FROM captures WHERE url = ?",
+                     [URL]).fetchone()
+    db.close()
+    assert row == (analyse(URL, PAGE, HTML, "generic").record["page_type"], "ok")
