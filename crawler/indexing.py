@@ -60,7 +60,8 @@ def capture_row(
         "content_type": _header(headers, "Content-Type"),
         "content_length": body_length,
         "payload_digest": payload_digest,
-        "redirect_to": urljoin(url, location) if location and 300 <= status < 400 else None,
+        # join_url: a Location that makes no URL leaves the capture without a redirect_to
+        "redirect_to": join_url(url, location) if location and 300 <= status < 400 else None,
         "warc_file": pointer.filename,
         "warc_offset": pointer.offset,
         "warc_length": pointer.length,

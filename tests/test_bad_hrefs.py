@@ -82,3 +82,15 @@ def test_reindex_reads_the_page_as_the_live_crawl_did(tmp_path):
                      [URL]).fetchone()
     db.close()
     assert row == (analyse(URL, PAGE, HTML, "generic").record["page_type"], "ok")
+
+
+def test_a_redirect_to_no_url_is_a_capture_without_redirect_to():
+    from crawler.indexing import capture_row
+
+    pointer = WarcPointer("x.warc.gz", 0, 1, "<urn:uuid:1>")
+    rows = [capture_row(crawl_id="c1", portal_id="p", url=URL, status=302,
+                        headers=[("Location", where)], body_length=0,
+                        fetched_at="2024-01-01T00:00:00Z", payload_digest="sha1:X",
+                        pointer=pointer, request_record_id=None)
+            for where in ("http://[x", "b.html")]
+    assert [r["redirect_to"] for r in rows] == [None, SITE + "dir/b.html"]
