@@ -24,10 +24,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin
 
 from archive import CorruptWarcError, read_record_at
 from crawler.indexing import decode_html
+from crawler.requisites import requisite_url, srcset_candidates
 
 # 'self' is the replay server: the page may load what it serves (nothing of the live web);
 # no scripts, no forms, no frames, no <base> tricks, no plugins.
@@ -103,22 +103,27 @@ _BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""",
 
 def rewrite_requisites(page: str, base_url: str, resource_url: Callable[[str], str]) -> str:
     """``page`` with the URLs of its images and stylesheets replaced by ``resource_url(url)``
-    (``url`` absolute); the rest of the markup is left byte for byte."""
+    (``url``: the URL the crawl requested and archived, ``requisite_url``); the rest of the
+    markup is left byte for byte."""
     found = _BASE.search(page)
     if found:
-        base_url = urljoin(base_url, html.unescape(found.group(1).strip("\"'")))
+        base_url = requisite_url(base_url, html.unescape(found.group(1).strip("\"'"))) \
+            or base_url
 
-    def target(raw: str) -> str:
-        url = urljoin(base_url, html.unescape(raw).strip())
-        return resource_url(url) if url.startswith(("http://", "https://")) else raw
+    def target(ref: str) -> str:
+        url = requisite_url(base_url, ref)
+        return resource_url(url) if url else ref
 
     def attr(tag: str, match: re.Match) -> str:
-        name, value = match.group(2).lower(), match.group(4).strip("\"'")
+        name, value = match.group(2).lower(), html.unescape(match.group(4).strip("\"'"))
         if (tag == "img" and name == "src") or (tag == "link" and name == "href"):
             new = target(value)
         elif tag == "img" and name == "srcset":
-            new = ", ".join(" ".join([target(p[0]), *p[1:]]) for p in
-                            (c.split() for c in value.split(",")) if p)
+            # Read as discovery reads it; a srcset it cannot read was not archived, its
+            # pieces still point at the replay server (never at the live web).
+            candidates = srcset_candidates(value) or [
+                (p[0], " ".join(p[1:])) for p in (c.split() for c in value.split(",")) if p]
+            new = ", ".join(" ".join(filter(None, (target(u), d))) for u, d in candidates)
         else:
             return match.group(0)
         return f'{match.group(1)}{match.group(2)}{match.group(3)}"{html.escape(new)}"'

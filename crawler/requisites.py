@@ -25,6 +25,7 @@ from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
+from w3lib.url import safe_url_string
 
 KINDS = ("image", "stylesheet", "script", "document")
 DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods",
@@ -45,7 +46,7 @@ class Requisite(NamedTuple):
 
 _ELEMENTS = etree.XPath("//img[@src or @srcset] | //link[@href] | //script[@src] | "
                         "//a[@href] | //base[@href]")
-_SRCSET_ITEM = re.compile(r"^\s*(\S+)(?:\s+\d+(?:\.\d+)?[wx])?\s*$")
+_SRCSET_ITEM = re.compile(r"^\s*(\S+)(?:\s+(\d+(?:\.\d+)?[wx]))?\s*$")
 _LOCAL = threading.local()
 
 
@@ -58,33 +59,36 @@ def _parser() -> etree.HTMLParser:
     return parser
 
 
-def _srcset_urls(value: str) -> list[str]:
-    """URLs of a simple ``srcset`` (``url [Nw|Nx], ...``); nothing for anything fancier (a
-    URL with a comma in it cannot be told from two candidates)."""
-    urls = []
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """(URL, descriptor or "") of each candidate of a simple ``srcset`` (``url [Nw|Nx],
+    ...``); nothing for anything fancier (a URL with a comma in it cannot be told from two
+    candidates). Discovery and replay (``crawler/replay.py``) read srcsets alike."""
+    candidates = []
     for item in value.split(","):
         match = _SRCSET_ITEM.match(item)
         # A piece without a dot or a slash is the tail of a URL that held a comma.
         if not match or not any(c in match.group(1) for c in "./"):
             return []
-        urls.append(match.group(1))
-    return urls
+        candidates.append((match.group(1), match.group(2) or ""))
+    return candidates
 
 
-def _absolute(base: str, ref: str) -> str | None:
-    """The absolute http(s) URL of ``ref``, without its fragment; None for data:, javascript:
-    and the like."""
+def requisite_url(base: str, ref: str) -> str | None:
+    """The absolute http(s) URL of ``ref`` exactly as the crawl requests and archives it:
+    joined to ``base``, without its fragment, made safe as Scrapy's ``Request`` does
+    (w3lib's ``safe_url_string``: ``/ảnh/tin tức.jpg`` is ``/%E1%BA%A3nh/tin%20t%E1%BB%A9c.jpg``);
+    None for data:, javascript:, a bare fragment and what makes no URL. Replay looks
+    requisites up by the same URL."""
     ref = ref.strip()
     if not ref or ref.startswith("#"):
         return None
     try:
-        url = urljoin(base, ref)
-        parts = urlsplit(url)
+        parts = urlsplit(urljoin(base, ref))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        return safe_url_string(urlunsplit(parts._replace(fragment="")), "utf-8")
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return urlunsplit(parts._replace(fragment=""))
 
 
 def _raw_extension(href: str) -> str:
@@ -101,8 +105,8 @@ def extension(url: str) -> str:
 
 def discover(html: str | bytes, url: str,
              document_extensions: Iterable[str] = DOCUMENT_EXTENSIONS) -> list[Requisite]:
-    """Every requisite of the page at ``url`` (its HTML as text, or as UTF-8 bytes),
-    absolute, each URL once, in page order."""
+    """Every requisite of the page at ``url`` (its HTML as text, or as UTF-8 bytes), by the
+    URL the crawl requests (``requisite_url``), each URL once, in page order."""
     docs = {e.lower().lstrip(".") for e in document_extensions}
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     try:
@@ -115,12 +119,12 @@ def discover(html: str | bytes, url: str,
     base = url
     for element in elements:  # the first <base href> applies to the whole document
         if element.tag == "base":
-            base = _absolute(url, element.get("href", "")) or url
+            base = requisite_url(url, element.get("href", "")) or url
             break
     found: dict[str, str] = {}
 
     def add(ref: str | None, kind: str) -> None:
-        target = _absolute(base, ref) if ref else None
+        target = requisite_url(base, ref) if ref else None
         if target is not None:
             found.setdefault(target, kind)
 
@@ -128,7 +132,7 @@ def discover(html: str | bytes, url: str,
         tag = element.tag
         if tag == "img":
             add(element.get("src"), "image")
-            for ref in _srcset_urls(element.get("srcset") or ""):
+            for ref, _descriptor in srcset_candidates(element.get("srcset") or ""):
                 add(ref, "image")
         elif tag == "link":
             if "stylesheet" in (element.get("rel") or "").lower().split():
@@ -139,7 +143,7 @@ def discover(html: str | bytes, url: str,
             href = element.get("href") or ""
             # Most of a portal page's ~150 links are not documents: judge the raw path first.
             if _raw_extension(href) in docs:
-                target = _absolute(base, href)
+                target = requisite_url(base, href)
                 if target is not None and extension(target) in docs:
                     found.setdefault(target, "document")
     return [Requisite(u, k) for u, k in found.items()]
