@@ -105,6 +105,31 @@ def test_gzip_body_stays_as_on_the_wire(tmp_path):
     assert rec.content == b"<p>wire</p>"
 
 
+@pytest.mark.parametrize("extra_header", [("Content-Encoding", "gzip"),
+                                          ("Content-Type", "image/jpeg")])
+def test_compressed_payload_is_stored_not_deflated_again(tmp_path, extra_header):
+    """A compressed payload goes into a stored (level 0) gzip member: the member holds the
+    record's bytes as they are, is still valid gzip, and the digests still check."""
+    body = bytes(random.Random(7).randrange(256) for _ in range(20_000))
+    plain_body = b"<p>" + b"Tin tuc " * 3000 + b"</p>"
+    ex, plain = exchange(body), exchange(plain_body)
+    ex.response_headers = [h for h in ex.response_headers if h[0] != extra_header[0]]
+    ex.response_headers.append(extra_header)
+    with pinned_writer(tmp_path) as w:
+        _, stored, _ = w.write_exchange(ex)
+        _, deflated, _ = w.write_exchange(plain)
+    data = (tmp_path / stored.filename).read_bytes()
+    member = data[stored.offset:stored.offset + stored.length]
+    raw = gzip.decompress(member)
+    assert stored.length > len(raw)  # stored: no deflating, a few bytes of framing
+    assert deflated.length < len(plain_body) / 20  # text is still deflated
+    assert read_record_at(tmp_path / stored.filename, stored.offset).raw_payload == body
+    check = subprocess.run([Path(sys.executable).parent / "warcio", "check", "-v",
+                            str(tmp_path / stored.filename)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("digest pass") >= 4  # both digests of both responses
+
+
 def test_warcio_check_passes_including_chunked(tmp_path):
     ex = exchange(b"hello chunks")
     ex.response_headers = [("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")]

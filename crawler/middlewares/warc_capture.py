@@ -226,11 +226,11 @@ class WarcCaptureMiddleware:
         return RevisitTarget(row[0] if row else "", exchange.url, row[1] if row else "",
                              not_modified=True)
 
-    def _dedup(self, exchange: HttpExchange, status: int) -> RevisitTarget | None:
-        """The earlier record holding this response's exact payload, if any."""
+    def _dedup(self, exchange: HttpExchange, status: int, digest: str) -> RevisitTarget | None:
+        """The earlier record holding this response's exact payload (``digest``), if any."""
         if self.digests is None or not 200 <= status < 300 or not exchange.body:
             return None
-        original = self.digests.original(self.writer.payload_digest(exchange))
+        original = self.digests.original(digest)
         if original is not None:
             self.stats.inc_value("warc/revisits")
             self.stats.inc_value("warc/revisit_bytes_saved", len(exchange.body))
@@ -310,15 +310,18 @@ class WarcCaptureMiddleware:
         resource_type = requisite_kind(request.meta, exchange.header("Content-Type"))
         conditional = (request.headers.get("If-None-Match")
                        or request.headers.get("If-Modified-Since"))
+        # Hashed once here for deduplication and the record both.
+        digest = self.writer.payload_digest(exchange)
         if response.status == 304 and conditional:
             revisit_of: RevisitTarget | None = self._not_modified(request, exchange)
         elif exchange.truncated:
             revisit_of = None  # a cut body is neither a revisit nor what one refers to
         else:
-            revisit_of = self._dedup(exchange, response.status)
+            revisit_of = self._dedup(exchange, response.status, digest)
         try:
             req_ptr, resp_ptr, digest = self.writer.write_exchange(
-                exchange, revisit_of, warc_headers=resource_headers(resource_type))
+                exchange, revisit_of, warc_headers=resource_headers(resource_type),
+                payload_digest=digest)
         except WarcWriteError as exc:
             self.stats.inc_value("warc/write_errors")
             stop_crawl(self.crawler, "warc_write_error", str(exc))
