@@ -92,7 +92,8 @@ def reindex(warc_files: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     """Index the given WARC files into ``db_path`` (which should be new).
 
     ``only_missing`` completes an existing database instead (resuming a killed crawl): records
-    whose capture is already indexed are skipped, so nothing is counted twice. ``jobs`` > 1
+    whose capture is already indexed are skipped (read once from the database, before any
+    decoding or extraction), so nothing is counted twice. ``jobs`` > 1
     extracts pages in that many worker processes (same rows)."""
     files = sorted(Path(p) for p in warc_files)
     target = Path(db_path)
@@ -126,13 +127,18 @@ def _index_all(store: ArchiveStore, files: list[Path], report: ReindexReport,
     crawls: dict[str, dict] = {}
     # Where each response lives, for the revisit records that refer to it.
     originals = _Originals(files)
+    # Completing a database: what it indexed already, read once, so those records are
+    # dropped before any decoding or extraction (record id -> extraction still to do).
+    indexed: dict[str, bool] = {}
     if only_missing and files:
-        for record_id, warc_file, offset in store.conn.execute(
-                "SELECT warc_record_id, warc_file, warc_offset FROM captures "
-                "WHERE refers_to IS NULL"):
-            originals[record_id] = (files[0].parent / warc_file, offset)
+        for record_id, warc_file, offset, refers_to, status in store.conn.execute(
+                "SELECT warc_record_id, warc_file, warc_offset, refers_to, extract_status "
+                "FROM captures"):
+            if refers_to is None:
+                originals[record_id] = (files[0].parent / warc_file, offset)
+            indexed[record_id] = status == "skipped"
     shown = 0
-    with closing(in_order(_read(files, originals, report), jobs)) as steps:
+    with closing(in_order(_read(files, originals, report, indexed), jobs)) as steps:
         for step, analysis in steps:
             _apply(store, step, analysis, report, crawls, only_missing)
             if progress and report.records // 500 != shown:
@@ -178,10 +184,19 @@ class _Originals(dict):
         return self.get(record_id)
 
 
-def _read(files: list[Path], originals: _Originals,
-          report: ReindexReport) -> Iterator[_Step]:
-    """The steps of the given files in WARC order (counting files and records in ``report``).
-    Reads nothing from the database: it runs ahead of the writes."""
+def _done(record: ArchivedRecord, skipped: bool | None) -> bool:
+    """Whether completing a database leaves this response alone: its capture is indexed
+    (``skipped``: not None) and extracted, or not for the extractor."""
+    return skipped is not None and (not skipped or not should_extract(
+        record.target_uri, record.status or 0, record.header("Content-Type")))
+
+
+def _read(files: list[Path], originals: _Originals, report: ReindexReport,
+          indexed: dict[str, bool] | None = None) -> Iterator[_Step]:
+    """The steps of the given files in WARC order (counting files and records in ``report``),
+    without the responses ``indexed`` (``_done``). Reads nothing from the database: it runs
+    ahead of the writes."""
+    indexed = indexed or {}
     for path in files:
         report.files += 1
         ctx = _FileContext()
@@ -195,7 +210,8 @@ def _read(files: list[Path], originals: _Originals,
                     if (record.rec_type == "request" and record.warc_headers.get(
                             "WARC-Concurrent-To") == pending.record_id):
                         request_id = record.record_id
-                    yield _response(pending, ctx, request_id, originals)
+                    if not _done(pending, indexed.get(pending.record_id)):
+                        yield _response(pending, ctx, request_id, originals)
                     pending = None
                     if request_id:
                         continue
@@ -210,7 +226,7 @@ def _read(files: list[Path], originals: _Originals,
                     yield _Step("metadata", record, ctx)
         except CorruptWarcError as exc:
             yield _Step("error", error=str(exc))
-        if pending is not None:
+        if pending is not None and not _done(pending, indexed.get(pending.record_id)):
             yield _response(pending, ctx, None, originals)
 
 
@@ -302,13 +318,12 @@ def _index_response(store: ArchiveStore, step: _Step, analysis: Analysis | None,
                     report: ReindexReport, only_missing: bool = False) -> None:
     record, ctx = step.record, step.ctx
     assert record is not None and analysis is not None
-    if only_missing:
+    if only_missing:  # indexed by this reindex (a file given twice): _read cannot know
         done = store.conn.execute(
             "SELECT extract_status FROM captures WHERE warc_record_id = ?", [record.record_id]
         ).fetchone()
-        if done is not None and (done[0] != "skipped" or not should_extract(
-                record.target_uri, record.status or 0, record.header("Content-Type"))):
-            return  # (its analysis, made ahead of this check, is dropped)
+        if done is not None and _done(record, done[0] == "skipped"):
+            return
     for error in (step.error, analysis.error):
         if error:
             report.errors.append(error)

@@ -140,6 +140,44 @@ def test_jobs_give_the_live_crawls_rows(two_days, tmp_path):
     fts_intact(rebuilt)
 
 
+@pytest.mark.e2e
+def test_completing_a_database_extracts_only_the_records_it_lacks(two_days, tmp_path,
+                                                                  monkeypatch):
+    """``only_missing`` (resume, collect) drops the records the database indexed already
+    before decoding or extracting them: a database lacking day 2 is completed with the rows a
+    full reindex gives, extracting day 2's pages alone; completing it again extracts none."""
+    warcs = sorted((two_days / "warc").glob("*.warc.gz"))
+    full, part = tmp_path / "full.db", tmp_path / "part.db"
+    reindex(warcs, full)
+    reindex(warcs[:1], part)
+    extracted = []
+    real = reindex_work.analyse_page
+
+    def spy(url, *args, **kwargs):
+        extracted.append(url)
+        return real(url, *args, **kwargs)
+
+    monkeypatch.setattr(reindex_work, "analyse_page", spy)
+    report = reindex(warcs, part, only_missing=True)
+    conn = sqlite3.connect(full)
+    day2 = sorted(r[0] for r in conn.execute(
+        "SELECT url FROM captures WHERE warc_file = ? AND page_type IS NOT NULL",
+        [warcs[1].name]))
+    conn.close()
+    assert day2 and sorted(extracted) == day2
+    assert not report.errors and report.captures > 0
+    one, two = table_rows(full), table_rows(part)
+    for table in ("crawls", "captures", "articles", "article_versions", "article_captures",
+                  "article_events", "visit_counters", "attachments", "article_attachments",
+                  "fetch_failures"):
+        assert one[table] == two[table], table
+    extracted.clear()
+    again = reindex(warcs, part, only_missing=True)  # (jobs=1: the spy sees every page)
+    assert extracted == [] and again.captures == 0 and not again.errors
+    assert table_rows(part) == two
+    fts_intact(part)
+
+
 def page_task(n: int, extract: bool = True) -> ResponseTask:
     html = (f"<html><head><title>Tin {n}</title></head><body><h1>Tin số {n}</h1>"
             f"<p>Nội dung bài {n}.</p></body></html>").encode()
