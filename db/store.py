@@ -204,10 +204,12 @@ class ArchiveStore:
             date_precision=record.get("date_precision"),
         )
         if row is None:
+            # The text goes in with the row, so the search triggers index it once (an insert
+            # of an empty row and an update would index it, delete it and index it again).
             cur = self.conn.execute(
-                "INSERT INTO articles (portal_id, article_id, url, first_captured_at, versions)"
-                " VALUES (?, ?, ?, ?, 0)",
-                [portal_id, article_key, canonical_url, captured_at],
+                f"INSERT INTO articles (portal_id, article_id, url, first_captured_at, versions,"
+                f" {', '.join(current)}) VALUES (?, ?, ?, ?, 0{', ?' * len(current)})",
+                [portal_id, article_key, canonical_url, captured_at, *current.values()],
             )
             article_pk, versions = cur.lastrowid, 0
             previous_version = None

@@ -102,6 +102,32 @@ def test_fts_and_export(store):
     assert '"title": "Họp Ban thường vụ HU"' in out.getvalue()
 
 
+def test_search_index_is_written_once_per_text(store):
+    """An article's text is indexed when it arrives and again only when it changes: a
+    recapture that changes its view count leaves both search indexes alone."""
+    def index_writes(action) -> int:
+        before = store.conn.total_changes  # counts the rows triggers write too
+        action()
+        return store.conn.total_changes - before
+
+    first = store.add_capture(capture(1))
+    store.add_article(first, "binhlieu", "t1", article(), "1", "http://h/x?nid=1")
+    again = store.add_capture(capture(2))
+    plain = store.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert index_writes(lambda: store.conn.execute(
+        "UPDATE articles SET view_count = 7, last_captured_at = 't2'")) == plain
+    assert index_writes(lambda: store.conn.execute(  # the text set to what it was
+        "UPDATE articles SET title = title, body_text = body_text")) == plain
+    store.add_article(again, "binhlieu", "t2", article(title="Họp Ban Chấp hành"), "1",
+                      "http://h/x?nid=1")
+    store.commit()
+    assert [h["title"] for h in store.db["articles"].search("chap hanh")] == [
+        "Họp Ban Chấp hành"]
+    assert list(store.db["articles"].search("thuong vu")) == []
+    for fts in ("articles_fts", "articles_folded_fts"):
+        store.conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+
+
 def test_export_says_when_a_date_has_no_time(store):
     """A date-only article is stored at midnight: date_precision tells it from 00:00."""
     midnight = article(published_at="2022-01-27T00:00:00+07:00", published_raw="27/01/2022",
