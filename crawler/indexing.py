@@ -23,7 +23,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 RECORDED_SETTINGS = (
     "USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
     "AUTOTHROTTLE_ENABLED", "DEPTH_LIMIT", "CLOSESPIDER_PAGECOUNT", "DOWNLOAD_TIMEOUT",
-    "WARC_MAX_SIZE", "CRAWL_SHARD",
+    "WARC_MAX_SIZE", "CRAWL_SHARD", "DOWNLOAD_MAXSIZE",
 )
 
 
@@ -177,14 +177,16 @@ def join_url(base: str, ref: str) -> str | None:
 @dataclass
 class PageAnalysis:
     """What one page yields: the record (a dict), the article key, the canonical URL, and
-    for link discovery the page's raw ``a/@href`` values and its base URL (read from the
-    extraction's parse: the crawler never parses a page twice)."""
+    for link discovery the page's raw ``a/@href`` values and its base URL, for requisite
+    discovery its ``references`` (``crawler.requisites.from_references``): all read from
+    the extraction's parse, the crawler never parses a page twice."""
 
     record: dict[str, Any]
     key: str | None
     canonical: str | None
     hrefs: list[str] = field(default_factory=list)
     base_url: str | None = None
+    references: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def analyse_page(url: str, body: bytes, content_type: str | None, family: str,
@@ -221,4 +223,4 @@ def analyse(url: str, body: bytes, content_type: str | None, family: str,
         key = canonical
     # A <base href> that makes no URL is ignored, as browsers do.
     page_base = (join_url(url, result.base_href) if result.base_href else None) or url
-    return PageAnalysis(record, key, canonical, result.links, page_base)
+    return PageAnalysis(record, key, canonical, result.links, page_base, result.references)

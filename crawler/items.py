@@ -20,6 +20,10 @@ class PageItem:
     # crawler/middlewares/requisites.py: listed in its WARC metadata record, linked in
     # article_attachments.
     requisites: list[tuple[str, str]] = field(default_factory=list)
+    # What the page's markup references (crawler.indexing.PageAnalysis.references), read by
+    # the requisites middleware instead of parsing the page again; not stored.
+    references: list[tuple[str, str, str]] = field(default_factory=list, repr=False,
+                                                   compare=False)
 
 
 @dataclass

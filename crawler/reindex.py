@@ -23,6 +23,7 @@ from pathlib import Path
 
 from archive import ArchivedRecord, CorruptWarcError, iter_records
 from archive.exchange import WarcPointer
+from crawler.decoding import MAX_SIZE
 from crawler.indexing import capture_row, index_page, should_extract
 from crawler.reindex_work import Analysis, ResponseTask, in_order
 from crawler.requisites import REQUISITES_FIELD, decode_field, resource_type, skipped_from_fields
@@ -54,6 +55,7 @@ class _FileContext:
     portal_id: str = ""
     family: str = "auto"
     base_url: str | None = None  # the portal's: article keys of its other sites carry theirs
+    max_size: int = MAX_SIZE  # the crawl's DOWNLOAD_MAXSIZE (decoded bodies past it: problem)
 
 
 @dataclass
@@ -233,8 +235,14 @@ def _read(files: list[Path], originals: _Originals, report: ReindexReport,
 def _context(warcinfo: ArchivedRecord) -> _FileContext:
     fields = warcinfo.fields
     portal = json.loads(fields.get("portal-archive-portal") or "{}")
+    settings = json.loads(fields.get("portal-archive-settings") or "{}")
+    try:  # recorded since DOWNLOAD_MAXSIZE is in RECORDED_SETTINGS; -s gives a string
+        max_size = int(settings.get("DOWNLOAD_MAXSIZE", MAX_SIZE))
+    except (TypeError, ValueError):
+        max_size = MAX_SIZE
     return _FileContext(fields.get("portal-archive-crawl-id", ""), portal.get("id", ""),
-                        fields.get("portal-archive-family", "auto"), portal.get("base_url"))
+                        fields.get("portal-archive-family", "auto"), portal.get("base_url"),
+                        max_size)
 
 
 def _response(record: ArchivedRecord, ctx: _FileContext, request_id: str | None,
@@ -258,7 +266,8 @@ def _response(record: ArchivedRecord, ctx: _FileContext, request_id: str | None,
         content_type=record.header("Content-Type"), entity=record.entity, original=original,
         # requisites (images, stylesheets, documents) are archived, never extracted; so are
         # truncated bodies (capture_row says why)
-        extract=not kind and not truncated, family=ctx.family, base_url=ctx.base_url)
+        extract=not kind and not truncated, family=ctx.family, base_url=ctx.base_url,
+        max_size=ctx.max_size)
     return _Step("response", record, ctx, request_id, kind, error, task)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from archive import CorruptWarcError, read_record_at
-from crawler.decoding import archived_decode
+from crawler.decoding import MAX_SIZE, archived_decode
 from crawler.indexing import analyse_page, should_extract
 
 # Responses sent to a worker per task (fewer round trips), and tasks kept in flight per
@@ -46,6 +46,7 @@ class ResponseTask:
     extract: bool  # False for requisites and truncated bodies: the payload length only
     family: str
     base_url: str | None
+    max_size: int = MAX_SIZE  # the crawl's DOWNLOAD_MAXSIZE: the decoded body's cap
 
     @property
     def light(self) -> bool:
@@ -72,7 +73,7 @@ def analyse_response(task: ResponseTask) -> Analysis:
     result = Analysis(len(entity), error)
     if not task.extract:
         return result
-    body, result.problem = archived_decode(task.status, task.headers, entity)
+    body, result.problem = archived_decode(task.status, task.headers, entity, task.max_size)
     if result.problem is None and should_extract(task.url, task.status, task.content_type):
         result.page = analyse_page(task.url, body, task.content_type, task.family,
                                    task.base_url)

@@ -7,7 +7,9 @@ simple ``img/@srcset``), stylesheets (``link[rel~=stylesheet]/@href``), scripts
 extension: the "văn bản" portals publish as PDF, DOC(X), XLS(X), ZIP, RAR, PPT(X), ODT/ODS).
 The page is parsed with lxml (libxml2's forgiving HTML parser, ~0.2 ms for a 60 KB portal
 page: cheaper than any scan in Python); comments and the text of inline scripts are not
-markup, ``<base href>`` is honoured, entities in attribute values are decoded.
+markup, ``<base href>`` is honoured, entities in attribute values are decoded. The crawl does
+not parse again: ``from_references`` reads what the extraction's parse collected
+(``crawler.extract.page.requisite_references``, carried by ``PageAnalysis`` and the item).
 
 A requisite's *kind* is one of ``KINDS``; once fetched, its ``Content-Type`` may say better
 (``kind_of(content_type, default)``). The crawler (``crawler/middlewares/requisites.py``)
@@ -27,6 +29,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 from w3lib.url import safe_url_string
 
+from crawler.extract.page import requisite_references
+
 KINDS = ("image", "stylesheet", "script", "document")
 DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods",
                        "rtf", "zip", "rar", "7z")
@@ -44,8 +48,6 @@ class Requisite(NamedTuple):
     kind: str
 
 
-_ELEMENTS = etree.XPath("//img[@src or @srcset] | //link[@href] | //script[@src] | "
-                        "//a[@href] | //base[@href]")
 _SRCSET_ITEM = re.compile(r"^\s*(\S+)(?:\s+(\d+(?:\.\d+)?[wx]))?\s*$")
 _LOCAL = threading.local()
 
@@ -107,7 +109,6 @@ def discover(html: str | bytes, url: str,
              document_extensions: Iterable[str] = DOCUMENT_EXTENSIONS) -> list[Requisite]:
     """Every requisite of the page at ``url`` (its HTML as text, or as UTF-8 bytes), by the
     URL the crawl requests (``requisite_url``), each URL once, in page order."""
-    docs = {e.lower().lstrip(".") for e in document_extensions}
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     try:
         root = etree.fromstring(data, _parser()) if data.strip() else None
@@ -115,11 +116,20 @@ def discover(html: str | bytes, url: str,
         root = None
     if root is None:
         return []
-    elements = _ELEMENTS(root)
+    return from_references(requisite_references(root), url, document_extensions)
+
+
+def from_references(references: Iterable[tuple[str, str, str]], url: str,
+                    document_extensions: Iterable[str] = DOCUMENT_EXTENSIONS
+                    ) -> list[Requisite]:
+    """``discover`` from what the extraction's parse already read of the page
+    (``crawler.extract.page.requisite_references``: ``PageAnalysis.references``)."""
+    docs = {e.lower().lstrip(".") for e in document_extensions}
+    references = list(references)
     base = url
-    for element in elements:  # the first <base href> applies to the whole document
-        if element.tag == "base":
-            base = requisite_url(url, element.get("href", "")) or url
+    for tag, value, _ in references:  # the first <base href> applies to the whole document
+        if tag == "base":
+            base = requisite_url(url, value) or url
             break
     found: dict[str, str] = {}
 
@@ -128,19 +138,18 @@ def discover(html: str | bytes, url: str,
         if target is not None:
             found.setdefault(target, kind)
 
-    for element in elements:
-        tag = element.tag
+    for tag, value, other in references:
         if tag == "img":
-            add(element.get("src"), "image")
-            for ref, _descriptor in srcset_candidates(element.get("srcset") or ""):
+            add(value, "image")
+            for ref, _descriptor in srcset_candidates(other):
                 add(ref, "image")
         elif tag == "link":
-            if "stylesheet" in (element.get("rel") or "").lower().split():
-                add(element.get("href"), "stylesheet")
+            if "stylesheet" in other.lower().split():
+                add(value, "stylesheet")
         elif tag == "script":
-            add(element.get("src"), "script")
+            add(value, "script")
         elif tag == "a":
-            href = element.get("href") or ""
+            href = value
             # Most of a portal page's ~150 links are not documents: judge the raw path first.
             if _raw_extension(href) in docs:
                 target = requisite_url(base, href)

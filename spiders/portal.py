@@ -158,6 +158,7 @@ class PortalSpider(scrapy.Spider):
             record=record,
             article_key=key,
             canonical_url=canonical,
+            references=page.references,
         )
         from crawler.extract import get_family
 

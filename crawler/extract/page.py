@@ -35,6 +35,9 @@ _LOCAL = threading.local()
 # Plain strings: lxml's "smart" strings would keep the whole tree alive.
 _HREFS = etree.XPath("//a/@href", smart_strings=False)
 _BASE_HREF = etree.XPath("(//base/@href)[1]", smart_strings=False)
+# Elements that may reference a page requisite (crawler/requisites.py), in page order.
+_REFERENCES = etree.XPath("//img[@src or @srcset] | //link[@href] | //script[@src] | "
+                          "//a[@href] | //base[@href]")
 
 
 def _parser() -> etree.HTMLParser:
@@ -113,6 +116,9 @@ class Page:
     # link the browser would: the crawler follows these instead of parsing the page again.
     hrefs: list[str] = field(default_factory=list)  # raw a/@href values, in page order
     base_href: str | None = None  # <base href>, when the page has one
+    # What may reference a page requisite (``requisite_references``), for the crawler's
+    # requisite discovery (crawler/requisites.py ``from_references``).
+    references: list[tuple[str, str, str]] = field(default_factory=list)
 
     @cached_property
     def body(self) -> Any:
@@ -204,6 +210,23 @@ def _read_jsonld(root: Any) -> list[dict[str, Any]]:
     return items
 
 
+def requisite_references(root: Any) -> list[tuple[str, str, str]]:
+    """Every element of the tree at ``root`` that may reference a page requisite, in page
+    order, as plain strings (the tree is not kept alive), an absent attribute as "":
+    ``(img, src, srcset)``, ``(link, href, rel)``, ``(script, src, "")``, ``(a, href, "")``,
+    ``(base, href, "")``. Read before scripts are stripped."""
+    found = []
+    for el in _REFERENCES(root):
+        tag = el.tag
+        if tag == "img":
+            found.append((tag, el.get("src") or "", el.get("srcset") or ""))
+        elif tag == "link":
+            found.append((tag, el.get("href") or "", el.get("rel") or ""))
+        else:
+            found.append((tag, el.get("src" if tag == "script" else "href") or "", ""))
+    return found
+
+
 def load_page(url: str, data: str | bytes | None, encoding: str | None = None) -> Page:
     """Decode and parse; never raises (problems end up in ``page.errors``)."""
     text, note = decode(data, encoding)
@@ -231,6 +254,7 @@ def load_page(url: str, data: str | bytes | None, encoding: str | None = None) -
     page.hrefs = _HREFS(root)
     base = _BASE_HREF(root)
     page.base_href = base[0].strip() if base else None
+    page.references = requisite_references(root)
     try:
         page.jsonld = _read_jsonld(root)
     except Exception as exc:  # malformed documents can trip xpath in odd ways

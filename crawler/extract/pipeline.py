@@ -256,7 +256,7 @@ def _extract(url: Any, html: Any, family: str, encoding: str | None) -> ArticleR
     fam, how = _resolve_family(url, page.text, family if isinstance(family, str) else "auto",
                                failures)
     rec = ArticleRecord(url=url, family=fam.name, failures=failures)
-    rec.links, rec.base_href = page.hrefs, page.base_href
+    rec.links, rec.base_href, rec.references = page.hrefs, page.base_href, page.references
     rec.sources["family"] = how
     try:
         rec.article_id = fam.article_id(url)

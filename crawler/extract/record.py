@@ -62,6 +62,10 @@ class ArticleRecord:
                              metadata={"transient": True})
     base_href: str | None = field(default=None, repr=False, compare=False,
                                   metadata={"transient": True})
+    # The page's requisite references (page.requisite_references), likewise transient.
+    references: list[tuple[str, str, str]] = field(default_factory=list, repr=False,
+                                                   compare=False,
+                                                   metadata={"transient": True})
 
     @property
     def is_article(self) -> bool:

@@ -3,11 +3,14 @@
 A portal that sends ``Content-Encoding: gzip`` over corrupt data made
 ``HttpCompressionMiddleware`` raise a ``zlib.error`` into the engine: a traceback on the
 terminal and no trace in the database. This subclass takes its place (590) and, when
-decoding fails with a decoding error: records a ``fetch_failures`` row of kind
-``decode_error`` pointing at the archived record (the response is in the WARC as it came
-over the wire), marks the capture (``extract_reason``, see ``crawler/decoding.py``; reindex
-derives the same), logs one line and drops the response (``IgnoreRequest``). Any other
-exception is not ours to hide and propagates.
+decoding fails with a decoding error, or the body grows past ``DOWNLOAD_MAXSIZE`` while it is
+decoded (Scrapy's own guard against decompression bombs, which on its own only logs and drops
+the response): records a ``fetch_failures`` row of kind ``decode_error`` pointing at the
+archived record (the response is in the WARC as it came over the wire), marks the capture
+(``extract_reason``, see ``crawler/decoding.py``; reindex derives the same), logs one line
+and drops the response (``IgnoreRequest``). The body is decoded once, by
+``crawler.decoding.undo_encodings`` in place of Scrapy's ``_handle_encoding``, which also
+words the reason. Any other exception is not ours to hide and propagates.
 
 Replaces ``scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware`` in
 ``DOWNLOADER_MIDDLEWARES``. Settings: Scrapy's (``COMPRESSION_ENABLED``, ``DOWNLOAD_MAXSIZE``,
@@ -23,7 +26,7 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
-from crawler.decoding import DECODE_ERRORS, decode_problem
+from crawler.decoding import UndecodableBodyError, undo_encodings
 from crawler.middlewares.failure_log import fetch_failed
 from crawler.signals import capture_problem
 
@@ -38,14 +41,15 @@ class DecodeErrorsMiddleware(HttpCompressionMiddleware):
         super().__init__(crawler=crawler)
         self.crawler = crawler
 
+    def _handle_encoding(self, body: bytes, content_encoding: list[bytes],
+                         max_size: int) -> tuple[bytes, list[bytes]]:
+        return undo_encodings(body, content_encoding, max_size)
+
     def process_response(self, request: Request, response: Response) -> Request | Response:
         try:
             return super().process_response(request, response)
-        except DECODE_ERRORS as exc:
-            headers = [(k.decode("latin-1"), v.decode("latin-1"))
-                       for k, vs in response.headers.items() for v in vs]
-            reason = decode_problem(headers, response.body) or (
-                f"not extracted: decode_error: {type(exc).__name__}: {exc}")
+        except UndecodableBodyError as exc:
+            reason = str(exc)[:500]
             detail = reason.removeprefix("not extracted: decode_error: ")
             encoding = response.headers.get("Content-Encoding", b"").decode("latin-1")
             self.stats.inc_value(f"decode_errors/{encoding.strip().lower() or 'unknown'}")

@@ -3,16 +3,18 @@
 For every article the spider yields (a ``PageItem`` that will be stored as an article), it
 finds the page's images, stylesheets, scripts and linked documents (``crawler.requisites``:
 ``img/@src`` and simple ``srcset``, ``link[rel=stylesheet]``, ``script/@src``, ``a/@href``
-ending in a document extension), keeps those on the portal's own hosts (documents: inside the
-portal's scope, ``allowed_paths`` included), sets them on the item (the capture middleware
-lists them in the article's WARC ``metadata`` record, the pipeline links them in
-``article_attachments``) and requests each URL once per crawl. Navigation is untouched: the
-requests get their own callback (never extracted, never followed) and a lower priority than
-navigation, robots.txt still applies, and they are not counted against the spider's
-``limit``. Each response is archived by the capture middleware like any other (deduplicated
-into a ``revisit`` when its bytes were archived before) with ``WARC-Resource-Type`` naming its
-kind, which gives it an ``attachments`` row. An incremental crawl does not fetch a requisite
-the archive already holds: the article is linked to the archived copy.
+ending in a document extension; read from the item's ``references``, what the extraction's
+parse collected, so the page is not parsed again), keeps those on the portal's own hosts
+(documents: inside the portal's scope, ``allowed_paths`` included), sets them on the item
+(the capture middleware lists them in the article's WARC ``metadata`` record, the pipeline
+links them in ``article_attachments``) and requests each URL once per crawl. Navigation is
+untouched: the requests get their own callback (never extracted, never followed) and a
+lower priority than navigation, robots.txt still applies, and they are not counted against
+the spider's ``limit``. Each response is archived by the capture middleware like any other
+(deduplicated into a ``revisit`` when its bytes were archived before) with
+``WARC-Resource-Type`` naming its kind, which gives it an ``attachments`` row. An
+incremental crawl does not fetch a requisite the archive already holds: the article is
+linked to the archived copy.
 
 A requisite larger than ``REQUISITES_MAX_SIZE`` is not fetched in full (Scrapy's
 ``download_maxsize``); a requisite that could not be archived at all (too large, robots.txt,
@@ -54,7 +56,7 @@ from crawler.requisites import (
     KINDS,
     REQUISITE_META,
     Requisite,
-    discover,
+    from_references,
     skipped_fields,
 )
 
@@ -133,11 +135,10 @@ class RequisitesMiddleware:
             return []
         if response.meta.get("warc_from_archive"):
             return []  # resumed: the killed run listed them (its metadata record)
-        text = getattr(response, "text", None)
-        if not isinstance(text, str):
-            return []
         spider = self.crawler.spider
-        found = [r for r in discover(text, response.url, self.extensions)
+        # Read from the extraction's parse of the page (item.references): no second parse,
+        # and the page's text as extraction decoded it.
+        found = [r for r in from_references(item.references, response.url, self.extensions)
                  if r.kind in self.kinds]
         kept = [r for r in found if self._in_scope(spider, r)]
         self.stats.inc_value("requisites/out_of_scope", len(found) - len(kept))
