@@ -6,6 +6,9 @@ test_scrapyd_e2e."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from crawler.cluster.errors import NodeUnreachableError
 from crawler.cluster.scrapyd import LOST_AFTER, Cluster, ScrapydLauncher, ScrapydNode, run_all
@@ -107,3 +110,62 @@ def test_a_lost_job_is_redispatched_while_others_still_run(tmp_path):
                                                             "http://slow:6800"]
     assert jobs_on_slow.index(2) <= LOST_AFTER + 1
     assert handles["first"].poll() == handles["second"].poll() == 0
+
+
+SCHEDULED = '''[[portals]]
+id = "binhlieu"
+name = "Bình Liêu"
+base_url = "http://127.0.0.1:9/"
+schedule = "0 2 * * *"
+'''
+
+
+def crawl_row(db_path, status: str) -> None:
+    from db import ArchiveStore
+
+    store = ArchiveStore(db_path)
+    store.upsert_portal(portal("binhlieu").as_row())
+    store.start_crawl("c1", "binhlieu", "2026-11-24T17:00:03Z", {})
+    store.conn.execute("UPDATE crawls SET status = ?, finish_reason = ?", [status, status])
+    store.commit()
+    store.close()
+
+
+@pytest.mark.parametrize(("shard", "local", "outcome", "code"), [
+    ("failed", "finished", "failed", 1),  # this directory's archive says nothing of the job
+    ("finished", None, "ok", 0),
+])
+def test_a_restarted_scheduler_takes_an_adopted_jobs_outcome_from_its_launcher(
+        tmp_path, shard, local, outcome, code):
+    """A Scrapyd job still running when the scheduler restarts is adopted, and how it ended
+    comes from the launcher (the job's node and shard), not from the scheduler's own output
+    directory, which the job never writes to."""
+    from crawler.registry import load_registry
+    from crawler.scheduling.scheduler import Scheduler
+
+    start = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    registry = tmp_path / "registry.toml"
+    registry.write_text(SCHEDULED, encoding="utf-8")
+    portals = load_registry(registry)
+    node, now = FakeNode("http://a:6800", rounds=2), [0.0]
+    launcher = ScrapydLauncher(Cluster([node]), tmp_path / "nodes", monotonic=lambda: now[0],
+                               clock=lambda: start)
+    out = tmp_path / "out"
+    first = Scheduler(portals, out, launcher, clock=lambda: start)
+    job = launcher.launch(portals["binhlieu"], "full", out / "logs" / "binhlieu.log").job
+    run_id = first.log.start("binhlieu", "full", start, 1, start, None,
+                             str(out / "logs" / "binhlieu.log"))
+    del first  # the scheduler stops; the job runs on
+    launcher.shard_dir(job).mkdir(parents=True)
+    crawl_row(launcher.shard_dir(job) / "archive.db", shard)
+    if local:
+        crawl_row(out / "archive.db", local)
+    sched = Scheduler(portals, out, launcher, clock=lambda: start + timedelta(minutes=5))
+    assert sched.log.get(run_id)["outcome"] == "running"  # adopted, not closed
+    for _ in range(3):
+        node.tick()
+        now[0] += 1
+        sched.tick()
+    row = sched.log.get(run_id)
+    assert (row["outcome"], row["exit_code"]) == (outcome, code)
+    assert node.calls["schedule"] == 1  # adopted, not dispatched again

@@ -288,6 +288,18 @@ class ScrapydLauncher:
         restarted scheduler adopts such runs instead of calling them lost)."""
         return portal_id in self.cluster.active_jobs()
 
+    def adopt(self, portal: Portal, mode: str, pid: int | None = None) -> ScrapydJob | None:
+        """The portal's pending or running job, for a restarted scheduler: polled like a job
+        this launcher dispatched, so how it ended comes from its node and its shard
+        (``exit_status``), not from the scheduler's own directory. None: no such job."""
+        active = self.cluster.active_jobs().get(portal.id)
+        if active is None:
+            return None
+        node, job = active
+        handle = ScrapydJob(self, portal, mode, node, job)
+        handle.history.append((node.url, job))
+        return handle
+
     def _submit(self, portal: Portal, mode: str, exclude: Iterable[ScrapydNode] = ()
                 ) -> tuple[ScrapydNode, str]:
         node = self.cluster.least_busy(exclude)

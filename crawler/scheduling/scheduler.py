@@ -9,8 +9,10 @@ printed last; the loop goes on.
 Crawls outlive the scheduler that started them. A scheduler starting up finds their runs
 still marked ``running``: those whose crawl is alive (it holds its portal's lock; or its pid
 lives, or its Scrapyd job is active, as the launcher's ``run_alive`` tells) are adopted and
-reaped when they end; only those whose process is gone are closed, with the outcome their
-log or the archive shows, else ``lost``. ``schedule_status`` reads the log without changing
+reaped when they end, with the outcome their launcher gives when it can take them back
+(``adopt``: a Scrapyd job's, judged from its own shard) or else the one their log or this
+directory's archive shows; only those whose process is gone are closed at once, the same
+way, else ``lost``. ``schedule_status`` reads the log without changing
 it (``schedule list``).
 """
 
@@ -45,6 +47,10 @@ class Handle(Protocol):
 
 class Launcher(Protocol):
     def launch(self, portal: Portal, mode: str, log_file: Path) -> Handle: ...
+
+    # Optional: ``run_alive(portal_id, pid) -> bool``, and ``adopt(portal, mode, pid) ->
+    # Handle | None``, a handle on a live run an earlier scheduler started, whose ``poll``
+    # gives the run's exit status as ``launch``'s handles do (None: the launcher cannot).
 
 
 @dataclass
@@ -189,7 +195,9 @@ class Scheduler:
         for row in self.log.running():
             portal_id, pid = row["portal_id"], row["pid"]
             if portal_id in self.portals and self._alive(portal_id, pid):
-                self.handles[portal_id] = (row["id"], _Adopted(
+                adopt = getattr(self.launcher, "adopt", None)
+                handle = adopt(self.portals[portal_id], row["mode"], pid) if adopt else None
+                self.handles[portal_id] = (row["id"], handle or _Adopted(
                     lambda p=portal_id, q=pid: self._alive(p, q), pid))
                 logger.info("run %s of %s is still running: adopted", row["id"], portal_id)
             else:
