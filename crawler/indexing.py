@@ -194,19 +194,20 @@ def analyse_page(url: str, body: bytes, content_type: str | None, family: str,
                  ) -> tuple[dict[str, Any], str | None, str | None]:
     """Extract one page: the record as a dict, the article key and the canonical URL
     (``base_url``, the portal's, puts the site into keys of pages elsewhere)."""
-    page = analyse(url, body, content_type, family, base_url)
+    page = analyse(url, body, content_type, family, base_url, references=False)
     return page.record, page.key, page.canonical
 
 
 def analyse(url: str, body: bytes, content_type: str | None, family: str,
-            base_url: str | None = None) -> PageAnalysis:
-    """``analyse_page`` with the page's links (``PageAnalysis``)."""
+            base_url: str | None = None, references: bool = True) -> PageAnalysis:
+    """``analyse_page`` with the page's links (``PageAnalysis``); ``references`` False skips
+    collecting requisite references (nobody will discover requisites)."""
     from crawler.extract import extract, get_family
 
     try:
         html = decode_html(body, content_type)
         name = resolve_family(family, url, html)
-        result = extract(url, html, family=name)
+        result = extract(url, html, family=name, references=references)
         record = result.to_dict()
     except Exception as exc:  # noqa: BLE001 - a failed extraction is not a failed capture
         reason = f"extraction crashed: {type(exc).__name__}: {exc}"[:500]

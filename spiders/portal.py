@@ -93,6 +93,15 @@ class PortalSpider(scrapy.Spider):
             self._shard = parse_shard(self.settings.get("CRAWL_SHARD"))
         return self._shard is None or shard_of(article_key, self._shard[1]) == self._shard[0]
 
+    def _requisites_on(self) -> bool:
+        """Whether page requisites are discovered (otherwise extraction skips collecting
+        what references them)."""
+        if not hasattr(self, "_requisites"):
+            crawler = getattr(self, "crawler", None)
+            self._requisites = (crawler is None
+                                or crawler.settings.getbool("REQUISITES_ENABLED", True))
+        return self._requisites
+
     def _trap(self, url: str) -> bool:
         """Whether ``url`` is a crawler trap (crawler/traps.py); reported as a failure."""
         if not hasattr(self, "_traps"):
@@ -146,7 +155,7 @@ class PortalSpider(scrapy.Spider):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         page = analyse(response.url, response.body, content_type, self.family_name,
-                       self.portal.base_url)
+                       self.portal.base_url, references=self._requisites_on())
         record, key, canonical = page.record, page.key, page.canonical
         # The links come from the extraction's parse (the page is parsed once); the WARC
         # metadata record reads them back from the request's meta (page_hrefs).

@@ -55,6 +55,16 @@ def test_references_give_the_urls_of_parsing_the_page_again():
     assert found > 500  # images, stylesheets, scripts and documents, not empty lists
 
 
+def test_no_references_collected_when_nobody_discovers_requisites():
+    """A crawl without requisites (and reindex) skips the collection; nothing else differs."""
+    for url, body, family in replica_pages()[:40]:
+        with_refs, without = analyse(url, body, HTML, family), analyse(
+            url, body, HTML, family, references=False)
+        assert without.references == [] and with_refs.references
+        assert (without.record, without.hrefs, without.base_url) == (
+            with_refs.record, with_refs.hrefs, with_refs.base_url)
+
+
 def test_a_utf8_page_misdeclared_as_latin1_gives_its_real_urls():
     url = QNP_HOST + "/tin-tuc/bai.html"
     body = '<html><body><p>Tin</p><img src="/ảnh/tin tức.jpg"></body></html>'.encode()

@@ -227,8 +227,11 @@ def requisite_references(root: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def load_page(url: str, data: str | bytes | None, encoding: str | None = None) -> Page:
-    """Decode and parse; never raises (problems end up in ``page.errors``)."""
+def load_page(url: str, data: str | bytes | None, encoding: str | None = None,
+              references: bool = True) -> Page:
+    """Decode and parse; never raises (problems end up in ``page.errors``). With
+    ``references`` False the requisite references are not collected (a crawl without
+    requisites, reindex: ~0.15 ms of a 65 KB article page)."""
     text, note = decode(data, encoding)
     page = Page(url=url or "", text=text)
     if note:
@@ -254,7 +257,8 @@ def load_page(url: str, data: str | bytes | None, encoding: str | None = None) -
     page.hrefs = _HREFS(root)
     base = _BASE_HREF(root)
     page.base_href = base[0].strip() if base else None
-    page.references = requisite_references(root)
+    if references:
+        page.references = requisite_references(root)
     try:
         page.jsonld = _read_jsonld(root)
     except Exception as exc:  # malformed documents can trip xpath in odd ways

@@ -237,11 +237,12 @@ def _record_failures(rec: ArticleRecord, cascade: _Cascade) -> None:
 
 
 def extract(url: str, html: str | bytes, family: str = "auto",
-            encoding: str | None = None) -> ArticleRecord:
+            encoding: str | None = None, references: bool = True) -> ArticleRecord:
     """Extract one page into an ``ArticleRecord``. Never raises: every problem is recorded
-    in ``failures`` (per field), and a page that cannot be parsed yields an empty record."""
+    in ``failures`` (per field), and a page that cannot be parsed yields an empty record.
+    ``references``: collect what may reference page requisites (``rec.references``)."""
     try:
-        return _extract(url, html, family, encoding)
+        return _extract(url, html, family, encoding, references)
     except Exception as exc:  # last line of defence: the crawler must keep going
         rec = ArticleRecord(url=url if isinstance(url, str) else str(url or ""),
                             family=family if isinstance(family, str) else "generic")
@@ -249,10 +250,11 @@ def extract(url: str, html: str | bytes, family: str = "auto",
         return rec
 
 
-def _extract(url: Any, html: Any, family: str, encoding: str | None) -> ArticleRecord:
+def _extract(url: Any, html: Any, family: str, encoding: str | None,
+             references: bool = True) -> ArticleRecord:
     url = url if isinstance(url, str) else ("" if url is None else str(url))
     failures: dict[str, str] = {}
-    page = load_page(url, html, encoding)
+    page = load_page(url, html, encoding, references)
     fam, how = _resolve_family(url, page.text, family if isinstance(family, str) else "auto",
                                failures)
     rec = ArticleRecord(url=url, family=fam.name, failures=failures)
