@@ -75,3 +75,51 @@ def test_rows_no_pipeline_took_are_written_at_the_close(tmp_path):
     assert committed(tmp_path) == [] and len(log.rows) == 1
     log.flush()
     assert committed(tmp_path) == [("http://127.0.0.1:1/a", "tls")]
+
+
+def test_a_resumed_crawl_records_a_replayed_failure_once_reading_the_db_once(tmp_path,
+                                                                            monkeypatch):
+    """Resume replays the archived error responses of the killed run: their failure rows
+    exist already and are not written again (nor counted), a new one is; the rows the
+    killed run recorded are read in one query, not one connection per replayed error."""
+    from crawler.middlewares import failure_log
+    from db import ArchiveStore
+
+    crawler = fake_crawler(tmp_path, WARC_RESUME=True)
+    store = ArchiveStore(tmp_path / "archive.db")
+    store.upsert_portal(crawler.spider.portal.as_row())
+    store.start_crawl("t-1", "t", "2026-01-02T03:04:05Z", {})
+    killed = [("http://127.0.0.1:1/a", "http_500", "<urn:uuid:a>"),
+              ("http://127.0.0.1:1/b", "http_404", "<urn:uuid:b>")]
+    store.add_failures([{"crawl_id": "t-1", "portal_id": "t", "url": u, "kind": k,
+                         "detail": "HTTP error", "failed_at": "2026-01-02T03:04:06Z",
+                         "warc_record_id": r} for u, k, r in killed]
+                       + [{"crawl_id": "t-1", "portal_id": "t", "url": "http://127.0.0.1:1/c",
+                           "kind": "timeout", "detail": "took longer",
+                           "failed_at": "2026-01-02T03:04:06Z", "warc_record_id": None}])
+    store.close()
+    connects = []
+    real = sqlite3.connect
+
+    def counting(*args, **kwargs):
+        connects.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(failure_log, "sqlite3", SimpleNamespace(
+        connect=counting, Error=sqlite3.Error, OperationalError=sqlite3.OperationalError))
+    pipeline = SQLiteStorePipeline(crawler)
+    log = FailureLogMiddleware(crawler)
+    pipeline.spider_opened(crawler.spider)
+    for url, kind, record in killed * 2:  # replayed (twice, as a second resume would)
+        log.record(url, kind, "HTTP error", record)
+    log.record("http://127.0.0.1:1/d", "http_503", "HTTP 503", "<urn:uuid:d>")  # new
+    log.record("http://127.0.0.1:1/a", "http_500", "HTTP 500", "<urn:uuid:a2>")  # retried
+    pipeline.spider_closed(crawler.spider, "finished")
+    log.flush()
+    rows = committed(tmp_path)
+    assert rows == [("http://127.0.0.1:1/a", "http_500"), ("http://127.0.0.1:1/b", "http_404"),
+                    ("http://127.0.0.1:1/c", "timeout"), ("http://127.0.0.1:1/d", "http_503"),
+                    ("http://127.0.0.1:1/a", "http_500")]
+    assert crawler.stats.get("failure_log/http_404") is None
+    assert crawler.stats["failure_log/http_500"] == crawler.stats["failure_log/http_503"] == 1
+    assert len(connects) == 1

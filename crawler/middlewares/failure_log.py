@@ -92,6 +92,7 @@ class FailureLogMiddleware:
         self.path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
         self.crawler = crawler
         self.resume = settings.getbool("WARC_RESUME", False)
+        self._before: set[tuple[str, str, str]] | None = None  # _recorded_before's, read once
         self.rows: list[dict[str, Any]] = []
         crawler.signals.connect(self.record, signal=fetch_failed)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -119,15 +120,28 @@ class FailureLogMiddleware:
 
     def _recorded_before(self, url: str, kind: str, warc_record_id: str) -> bool:
         """Whether the killed run this crawl resumes recorded this failure of this record."""
-        if not self.resume or not self.path.exists():
+        if not self.resume:
             return False
+        if self._before is None:  # on the first replayed error, before this run wrote any
+            self._before = self._recorded_rows()
+        return (url, kind, warc_record_id) in self._before
+
+    def _recorded_rows(self) -> set[tuple[str, str, str]]:
+        """(url, kind, record) of the failures this crawl recorded pointing at a record: one
+        query, not one connection per replayed error."""
+        if not self.path.exists():
+            return set()
+        crawl_id = getattr(self.crawler.spider, "crawl_id", None)
+        sql = ("SELECT url, kind, warc_record_id FROM fetch_failures "
+               "WHERE warc_record_id IS NOT NULL")
         conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            return conn.execute(
-                "SELECT 1 FROM fetch_failures WHERE url = ? AND kind = ? AND warc_record_id = ?",
-                [url, kind, warc_record_id]).fetchone() is not None
+            # this crawl's rows only: record ids are unique, other crawls' could never match
+            rows = conn.execute(sql + " AND crawl_id = ?", [crawl_id]) if crawl_id \
+                else conn.execute(sql)
+            return {tuple(row) for row in rows}
         except sqlite3.OperationalError:
-            return False
+            return set()
         finally:
             conn.close()
 
