@@ -5,7 +5,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
 - ``WARC_ENABLED``, ``WARC_DIR`` (default ``<ARCHIVE_OUT_DIR>/warc``), ``WARC_MAX_SIZE``,
   ``WARC_OPERATOR``: the WARC capture middleware.
 - ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DIR>/archive.db``),
-  ``ARCHIVE_DB_BATCH``: the SQLite pipeline.
+  ``ARCHIVE_DB_BATCH``, ``ARCHIVE_DB_FLUSH_INTERVAL`` (seconds a queued row waits at most, also
+  in a quiet stretch of the crawl): the SQLite pipeline.
 - ``ARCHIVE_OUT_DIR``: the output directory (``data/``).
 - ``PROGRESS_ENABLED`` (``None``: only when stderr is a terminal), ``PROGRESS_INTERVAL``.
 - ``INCREMENTAL_OVERLAP_PAGES``, ``INCREMENTAL_REVISIT_DAYS``, ``INCREMENTAL_REVISIT_SAMPLE``,
@@ -124,6 +125,7 @@ WARC_OPERATOR = ""
 ARCHIVE_DB_ENABLED = True
 ARCHIVE_DB_PATH = None
 ARCHIVE_DB_BATCH = 200
+ARCHIVE_DB_FLUSH_INTERVAL = 1.0
 PROGRESS_ENABLED = None
 PROGRESS_INTERVAL = 1.0
 # Incremental crawls (crawl --mode incremental): see crawler/incremental.py.

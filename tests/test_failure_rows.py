@@ -62,6 +62,25 @@ def test_failure_rows_are_committed_with_the_batches(tmp_path):
     assert crawler.stats["failure_log/timeout"] == 1
 
 
+def test_queued_rows_are_committed_when_no_other_write_comes(tmp_path):
+    """A quiet stretch of the crawl (no new write to trigger a flush) keeps no row back
+    longer than ARCHIVE_DB_FLUSH_INTERVAL; the periodic flush stops with the spider."""
+    from twisted.internet.task import Clock
+
+    crawler = fake_crawler(tmp_path, ARCHIVE_DB_FLUSH_INTERVAL=30)
+    pipeline = SQLiteStorePipeline(crawler)
+    pipeline.clock = Clock()
+    log = FailureLogMiddleware(crawler)
+    pipeline.spider_opened(crawler.spider)
+    log.record("http://127.0.0.1:1/a", "timeout", "DownloadTimeoutError: took longer")
+    pipeline.clock.advance(29)
+    assert committed(tmp_path) == []
+    pipeline.clock.advance(1)
+    assert committed(tmp_path) == [("http://127.0.0.1:1/a", "timeout")]
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert not pipeline.loop.running and pipeline.clock.getDelayedCalls() == []
+
+
 def test_rows_no_pipeline_took_are_written_at_the_close(tmp_path):
     from db import ArchiveStore
 

@@ -5,7 +5,9 @@ that never reach the spider) and stores each ``PageItem`` (articles, versions, c
 It also records the portal and the crawl (start, end, status, stats).
 
 Settings: ``ARCHIVE_DB_ENABLED``, ``ARCHIVE_DB_PATH`` (default ``<ARCHIVE_OUT_DIR>/archive.db``),
-``ARCHIVE_DB_BATCH`` (captures per transaction). A write the database refuses stops the crawl
+``ARCHIVE_DB_BATCH`` (captures per transaction), ``ARCHIVE_DB_FLUSH_INTERVAL`` (seconds, 1.0:
+queued writes wait at most about this long, also when no new write comes, so Datasette and
+a killed crawl see the last rows of a quiet stretch). A write the database refuses stops the crawl
 (close reason ``db_write_error``, see ``crawler/fatal.py``); it is never only logged.
 """
 
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
 from crawler.fatal import fatal_at_open, note_fatal, stop_crawl
 from crawler.indexing import index_page, recorded_settings
@@ -33,8 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 1.0  # queued writes wait at most this long (progress, Datasette, kills)
-
 
 class SQLiteStorePipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -44,6 +45,9 @@ class SQLiteStorePipeline:
         out = Path(settings.get("ARCHIVE_OUT_DIR") or "data")
         self.path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
         self.batch = settings.getint("ARCHIVE_DB_BATCH", 200)
+        self.interval = settings.getfloat("ARCHIVE_DB_FLUSH_INTERVAL", 1.0)
+        self.clock = None  # the reactor (LoopingCall's default); tests give a task.Clock
+        self.loop: task.LoopingCall | None = None
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: ArchiveStore | None = None
@@ -75,6 +79,14 @@ class SQLiteStorePipeline:
             raise fatal_at_open(self.crawler, "db_write_error",
                                 f"cannot write the archive database {self.path}: {exc}"
                                 ) from exc
+        # Writes are otherwise flushed only when another one arrives: a quiet stretch of the
+        # crawl (a slow polite crawl, a long download) would hold its last rows back.
+        self.loop = task.LoopingCall(self._flush)
+        if self.clock is not None:
+            self.loop.clock = self.clock
+        self.loop.start(self.interval, now=False).addErrback(
+            lambda failure: logger.error("periodic flush of %s stopped: %s", self.path,
+                                         failure.getTraceback()))
 
     def _failed(self, exc: Exception) -> None:
         """A write the database refused (full disk, read-only file) stops the crawl: the WARC
@@ -83,6 +95,8 @@ class SQLiteStorePipeline:
                    f"cannot write the archive database {self.path}: {exc}")
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
         if self.store is None:
             return
         stats = self.stats.get_stats()
@@ -134,7 +148,7 @@ class SQLiteStorePipeline:
             return  # the crawl is stopping: the database could not be opened
         self.pending.append((kind, value))
         if len(self.pending) >= self.batch or \
-                time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+                time.monotonic() - self.flushed_at >= self.interval:
             self._flush()
 
     def _flush(self) -> None:
