@@ -6,8 +6,9 @@ bytes and are named ``<prefix>-<YYYYmmddHHMMSS>-<serial>.warc.gz`` (portal, time
 existing file is never overwritten. Every write is flushed and errors are raised as
 ``WarcWriteError``: a capture that could not be written must stop the crawl, not vanish.
 A response whose payload was archived before can be written as a ``revisit`` record
-(identical-payload-digest, or server-not-modified for a 304); ``on_close`` is called with each
-completed file (the capture middleware writes its CDXJ index then).
+(identical-payload-digest, or server-not-modified for a 304). ``on_record`` is called with
+each record once it is written and where it lies, ``on_close`` with each completed file (the
+capture middleware makes the file's CDXJ index with them: archive/cdxj.py ``InlineIndex``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -88,6 +90,7 @@ class RotatingWarcWriter:
         record_id_factory: Callable[[], str] = new_record_id,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_close: Callable[[Path], None] | None = None,
+        on_record: Callable[[ArcWarcRecord, WarcPointer], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -97,6 +100,9 @@ class RotatingWarcWriter:
         self.clock = clock
         # Called with each file once it is complete and closed (e.g. to write its CDXJ index).
         self.on_close = on_close
+        # Called with each record once it is written whole, and its pointer (e.g. to make the
+        # file's CDXJ lines from the record as written, instead of reading the file again).
+        self.on_record = on_record
         self.serial = 0
         self.files: list[Path] = []
         self._fh: io.FileIO | None = None
@@ -235,12 +241,15 @@ class RotatingWarcWriter:
                 os.ftruncate(self._fh.fileno(), offset)
                 self._fh.seek(offset)
             raise WarcWriteError(f"cannot write to {self._path}: {exc}") from exc
-        return WarcPointer(
+        pointer = WarcPointer(
             filename=self._path.name,
             offset=offset,
             length=len(data),
             record_id=record.rec_headers.get_header("WARC-Record-ID"),
         )
+        if self.on_record is not None:
+            self.on_record(record, pointer)
+        return pointer
 
     def _ensure_open(self) -> None:
         if self._fh is None:

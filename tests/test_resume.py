@@ -53,6 +53,7 @@ def resumed(tmp_path_factory):
                 *FAST_SETTINGS, *SLOW]
         codes = [crawl_and_kill(args, out, 350_000)]
         sizes = [warc_bytes(out)]
+        spills = sorted(p.name for p in (out / "indexes").glob("*.spill"))
         codes.append(crawl_and_kill([*args, "--resume"], out, sizes[0] + 500_000))
         sizes.append(warc_bytes(out))
         final = cli(*args, "--resume")
@@ -60,7 +61,8 @@ def resumed(tmp_path_factory):
         stop(proc)
     db = sqlite3.connect(out / "archive.db")
     db.row_factory = sqlite3.Row
-    yield {"out": out, "codes": codes, "sizes": sizes, "final": final, "db": db}
+    yield {"out": out, "codes": codes, "sizes": sizes, "final": final, "db": db,
+           "spills": spills}
     db.close()
 
 
@@ -121,6 +123,10 @@ def test_verify_clean_and_reindex_matches(resumed, tmp_path):
     for warc in warcs:
         name = warc.rsplit("/", 1)[1].replace(".warc.gz", ".cdxj")
         assert (out / "indexes" / name).exists()
+    # the killed run left the half-made CDXJ lines of the file it was writing (its spill);
+    # resume replaced them with the index made from the file
+    assert len(resumed["spills"]) == 1
+    assert not list((out / "indexes").glob("*.spill"))
 
 
 def test_seal_moves_a_partial_trailing_record_aside(tmp_path):

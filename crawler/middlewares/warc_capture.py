@@ -11,8 +11,9 @@ reindex does not need it (it re-extracts from the response) but a reader of the 
 sees what the crawler understood of the page.
 
 When a WARC file is complete (rotation or the end of the crawl) its CDXJ index is written to
-``<ARCHIVE_OUT_DIR>/indexes/`` (``WARC_CDXJ_ENABLED``, on by default; a crawl killed before
-that is indexed by ``portal-archive index``).
+``<ARCHIVE_OUT_DIR>/indexes/`` (``WARC_CDXJ_ENABLED``, on by default), from lines made as each
+record was written (``archive.cdxj.InlineIndex``), not by reading the file again; a crawl
+killed before that is indexed by ``crawl --resume`` or ``portal-archive index``.
 
 Deduplication (``WARC_DEDUP_ENABLED``, on by default): a 2xx response whose payload is
 byte-identical to one already archived in this output directory (looked up by payload digest
@@ -96,6 +97,7 @@ class WarcCaptureMiddleware:
         self.resume = settings.getbool("WARC_RESUME", False)
         self.archived: dict[str, tuple] = {}
         self.writer: RotatingWarcWriter | None = None
+        self.cdxj = None  # archive.cdxj.InlineIndex, made at spider_opened
         self.stats = crawler.stats
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -124,9 +126,14 @@ class WarcCaptureMiddleware:
         }
         if self.resume:  # this file continues a crawl that was killed
             info["portal-archive-resumed-at"] = warc_date(datetime.now(UTC))
+        if self.index_dir is not None:
+            from archive.cdxj import InlineIndex
+
+            self.cdxj = InlineIndex(self.index_dir)
         try:
-            self.writer = RotatingWarcWriter(self.directory, portal.id, info, self.max_size,
-                                             on_close=self._index_file)
+            self.writer = RotatingWarcWriter(
+                self.directory, portal.id, info, self.max_size, on_close=self._index_file,
+                on_record=self.cdxj.add if self.cdxj is not None else None)
         except WarcWriteError as exc:  # an unwritable output directory
             raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
@@ -137,13 +144,14 @@ class WarcCaptureMiddleware:
     def _index_file(self, path: Path) -> None:
         """CDXJ index of a complete WARC file; a failure is logged, never fatal (the index
         can always be rebuilt from the file)."""
-        if self.index_dir is None:
+        if self.cdxj is None:
             return
-        from archive.cdxj import write_cdxj
-
         try:
-            write_cdxj(path, self.index_dir)
+            from_file = self.cdxj.from_file
+            self.cdxj.finish(path)
             self.stats.inc_value("warc/cdxj_written")
+            if self.cdxj.from_file > from_file:  # its lines could not be made as it was written
+                self.stats.inc_value("warc/cdxj_from_file")
         except Exception as exc:  # noqa: BLE001
             logger.error("could not index %s: %s", path, exc)
             self.stats.inc_value("warc/cdxj_errors")
