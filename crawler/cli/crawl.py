@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from crawler.registry import KNOWN_FAMILIES, adhoc_portal, get_portal
+from crawler.cli.crawl_workers import setting_overrides
+from crawler.registry import KNOWN_FAMILIES, Portal, adhoc_portal, get_portal
 from crawler.scheduling.window import WINDOW_CLOSED_EXIT, in_window
 
 
@@ -56,8 +57,9 @@ def _hold_lock(out: str, portal_id: str) -> None:
                                    f"(it holds {path})")
 
 
-def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> None:
-    """A bad --url or --id is a usage error naming the option (not a registry error)."""
+def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> Portal:
+    """The portal of ``--url``; a bad --url or --id is a usage error naming the option (not a
+    registry error)."""
     from urllib.parse import urlsplit
 
     from crawler.registry import ID_RE
@@ -68,7 +70,7 @@ def _check_adhoc(url: str, family: str | None, portal_id: str | None) -> None:
     if portal_id is not None and not ID_RE.match(portal_id):
         raise click.BadParameter(f"{portal_id!r} must be lowercase letters, digits, '-' or "
                                  "'_'", param_hint="'--id'")
-    adhoc_portal(url, family or "auto", portal_id)
+    return adhoc_portal(url, family or "auto", portal_id)
 
 
 def _scrapy_settings(out: str, overrides: tuple[str, ...]):
@@ -80,10 +82,7 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
         # On a terminal the progress line and the summary replace Scrapy's INFO chatter.
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
         settings.set("STATS_DUMP", False, priority="cmdline")
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
+    for name, value in setting_overrides(overrides):
         settings.set(name, value, priority="cmdline")
     from crawler.middlewares.requisites import RequisitesSettingError, read_settings
 
@@ -143,8 +142,9 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         return
     if bool(portal_ids) == bool(url):
         raise click.UsageError("give registry portal ids or --url, not both or neither")
+    adhoc = None
     if url:
-        _check_adhoc(url, family, portal_id)  # before starting Scrapy
+        adhoc = _check_adhoc(url, family, portal_id)  # before starting Scrapy
     else:
         for pid in portal_ids:
             get_portal(pid, registry)
@@ -166,7 +166,8 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         if failed:
             raise click.ClickException(f"crawl failed for: {', '.join(failed)}")
         return
-    lock_id = portal_ids[0] if portal_ids else adhoc_portal(url, "auto", portal_id).id
+    # The one portal crawled (--id names an ad-hoc one only): its lock, its resume, its workers.
+    crawled_id = portal_ids[0] if portal_ids else adhoc.id
     if workers > 1:
         # The workers are `portal-archive crawl` themselves (each checks the window); this
         # process only starts and watches them, without loading Scrapy (crawl_workers).
@@ -180,16 +181,14 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
                             ("--mode", mode)):
             if value:
                 target += [flag, str(value)]
-        pid = portal_id or (portal_ids[0] if portal_ids else adhoc_portal(url, "auto", None).id)
-        _hold_lock(out, lock_id)
-        run_workers(pid, target, out, settings, settings_, workers, limit, resume)
+        _hold_lock(out, crawled_id)
+        run_workers(crawled_id, target, out, settings, settings_, workers, limit, resume)
         return
     from scrapy.crawler import CrawlerProcess
 
     settings = _scrapy_settings(out, settings_)
-    _check_window(get_portal(portal_ids[0], registry) if portal_ids else
-                  adhoc_portal(url, family or "auto", portal_id), settings)
-    _hold_lock(out, lock_id)  # after every usage check, before resume touches the archive
+    _check_window(get_portal(portal_ids[0], registry) if portal_ids else adhoc, settings)
+    _hold_lock(out, crawled_id)  # after every usage check, before resume touches the archive
     kwargs = {"url": url, "portal_id": portal_id} if url else {"portal": portal_ids[0]}
     kwargs.update(family=family, limit=limit, registry=registry, mode=mode)
     if mode == "incremental":
@@ -204,8 +203,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     if resume:
         from crawler.resume import apply_resume
 
-        apply_resume(settings, kwargs, portal_id or (portal_ids[0] if portal_ids else
-                                                     adhoc_portal(url, "auto", None).id))
+        apply_resume(settings, kwargs, crawled_id)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("portal")
     process.crawl(crawler, **{k: v for k, v in kwargs.items() if v is not None})
@@ -236,7 +234,7 @@ def _crawl_on_scrapyd(portal_ids: tuple[str, ...], urls: tuple[str, ...], out: s
     if not portal_ids:
         raise click.UsageError("--scrapyd needs registry portal ids or --all")
     portals = [get_portal(pid, registry) for pid in portal_ids]
-    settings = dict(item.partition("=")[::2] for item in settings_)
+    settings = dict(setting_overrides(settings_))
     launcher = ScrapydLauncher(Cluster.from_urls(urls), Path(node_out or Path(out).resolve()),
                                str(Path(registry).resolve()) if registry else None, settings,
                                {"limit": str(limit)} if limit else {})

@@ -25,6 +25,18 @@ from crawler.sharding import worker_overrides
 PROGRESS_SECONDS = 2.0
 
 
+def setting_overrides(items: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The ``-s NAME=VALUE`` options of ``crawl`` as (name, value) pairs; a malformed one is
+    a usage error."""
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
+        pairs.append((name, value))
+    return pairs
+
+
 def light_settings(out: str, overrides: tuple[str, ...]) -> dict[str, object]:
     """The crawl's settings as far as this process needs them (project defaults, ``--out``,
     ``-s`` overrides), read without importing Scrapy: a parent that only watches its
@@ -33,11 +45,7 @@ def light_settings(out: str, overrides: tuple[str, ...]) -> dict[str, object]:
 
     values: dict[str, object] = {k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}
     values["ARCHIVE_OUT_DIR"] = out
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="-s")
-        values[name] = value
+    values.update(setting_overrides(overrides))
     return values
 
 
