@@ -66,7 +66,7 @@ def seal(path: Path) -> str | None:
     """Cut a partial trailing record off ``path`` into a sidecar file; describe what was done.
     A file damaged before its end is left as it is (and reported by verify)."""
     try:
-        for _record in iter_records(path):
+        for _record in iter_records(path, decode_content=False):  # framing only: no bodies
             pass
     except CorruptWarcError as exc:
         if next_member(path, exc.offset) is not None:
