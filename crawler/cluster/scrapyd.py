@@ -56,8 +56,6 @@ class ScrapydNode:
         if body is None and params is not None:
             data = urllib.parse.urlencode(params).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        elif params:
-            url += "?" + urllib.parse.urlencode(params)
         if content_type:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(url, data=data, headers=headers)
