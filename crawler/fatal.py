@@ -6,7 +6,8 @@ as one line (CRITICAL), keeps the first in the stats (``archive/fatal_error``, t
 ``archive/fatal_reason``) so ``portal-archive crawl`` can print it and exit non-zero, and
 closes the spider with that reason (``warc_write_error``, ``db_write_error``). During
 ``spider_opened`` a component raises ``CloseSpider(reason)`` instead (``fatal_at_open``):
-Scrapy then closes the spider as soon as it is open.
+Scrapy then closes the spider as soon as it is open. ``close_spider`` is the closing step
+alone, for a crawl stopped for another reason (the crawl window, crawler/extensions).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def note_fatal(crawler: Crawler, reason: str, message: str) -> bool:
 def stop_crawl(crawler: Crawler, reason: str, message: str) -> None:
     """Record ``message`` and close the spider with ``reason`` (once; later calls only wait)."""
     note_fatal(crawler, reason, message)
+    close_spider(crawler, reason)
+
+
+def close_spider(crawler: Crawler, reason: str) -> None:
+    """Close the spider with ``reason`` (Scrapy's public engine API; a spider that is not
+    open, or is closing already, is left alone)."""
     engine = getattr(crawler, "engine", None)
     if engine is not None and engine.spider is not None:
         deferred_from_coro(_close(engine, reason))
@@ -53,6 +60,6 @@ def fatal_at_open(crawler: Crawler, reason: str, message: str) -> CloseSpider:
 
 async def _close(engine, reason: str) -> None:
     try:
-        await engine.close_spider_async(reason=reason)
+        return await engine.close_spider_async(reason=reason)
     except RuntimeError:  # not open, or already closed
         pass

@@ -14,6 +14,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
 import crawler.extensions.crawl_window as cw
+import crawler.fatal as fatal
 from crawler.cli import main
 from crawler.extensions.crawl_window import CrawlWindow, clock_from_settings
 from crawler.scheduling.window import WINDOW_CLOSED_EXIT, window_end
@@ -50,7 +51,7 @@ def timers(monkeypatch):
     calls = SimpleNamespace(later=[], closed=[])
     monkeypatch.setattr(cw, "call_later", lambda delay, fn: calls.later.append((delay, fn))
                         or SimpleNamespace(cancel=lambda: None))
-    monkeypatch.setattr(cw, "_schedule_coro", lambda coro: calls.closed.append(coro))
+    monkeypatch.setattr(fatal, "deferred_from_coro", lambda coro: calls.closed.append(coro))
     return calls
 
 
@@ -61,7 +62,7 @@ def _extension(clock, window="22:00-05:00", **settings):
     async def close_spider_async(reason):
         return reason
 
-    crawler.engine = SimpleNamespace(close_spider_async=close_spider_async)
+    crawler.engine = SimpleNamespace(close_spider_async=close_spider_async, spider=object())
     spider = SimpleNamespace(portal=SimpleNamespace(
         extra={"window": window} if window else {}, timezone=HANOI))
     return CrawlWindow(crawler, clock=clock), spider, crawler

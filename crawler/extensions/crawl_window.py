@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import _schedule_coro
 
+from crawler.fatal import close_spider
 from crawler.scheduling.triggers import DEFAULT_TZ
 from crawler.scheduling.window import in_window, parse_window, window_end
 
@@ -121,7 +121,7 @@ class CrawlWindow:
             self._schedule()
             return
         self.closing = True
-        _schedule_coro(self.crawler.engine.close_spider_async(reason=REASON))
+        close_spider(self.crawler, REASON)
 
     def spider_closed(self, spider: Any) -> None:
         if self.task is not None:
