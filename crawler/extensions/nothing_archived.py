@@ -56,7 +56,7 @@ class NothingArchived:
         if not crawler.settings.getbool("NOTHING_ARCHIVED_ENABLED", True):
             raise NotConfigured("NOTHING_ARCHIVED_ENABLED is off")
         self.crawler = crawler
-        self.responses = 0
+        self.fetched = False  # a response other than robots.txt arrived
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
@@ -65,11 +65,14 @@ class NothingArchived:
         return cls(crawler)
 
     def response_received(self, response: Any, request: Any, spider: Any) -> None:
-        if urlsplit(response.url).path != "/robots.txt":
-            self.responses += 1
+        # Not Scrapy's counters at idle (response_received_count - robotstxt/response_count):
+        # a robots.txt redirected to a page (some portals send every unknown path home)
+        # brings a page, which they would not count.
+        if not self.fetched and urlsplit(response.url).path != "/robots.txt":
+            self.fetched = True
 
     def spider_idle(self, spider: Any) -> None:
-        if self.responses:
+        if self.fetched:
             return
         portal = getattr(spider, "portal", None)
         starts = ", ".join(getattr(portal, "start_urls", None) or ()) or "the start URLs"
