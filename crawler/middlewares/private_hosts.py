@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Carrier-grade NAT (RFC 6598): not public, yet not among ipaddress's is_private ranges.
+SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 
 
 def is_private(address: Address) -> bool:
@@ -49,7 +51,7 @@ def is_private(address: Address) -> bool:
         address = address.ipv4_mapped
     return (address.is_private or address.is_loopback or address.is_link_local
             or address.is_multicast or address.is_reserved or address.is_unspecified
-            or address in ipaddress.ip_network("100.64.0.0/10"))
+            or address in SHARED_ADDRESS_SPACE)
 
 
 def resolve(host: str) -> tuple[Address, ...]:
