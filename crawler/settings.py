@@ -88,6 +88,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Right after the capture: a body cut short (too large, connection lost) is archived as
     # truncated, then dropped before decompression would choke on it.
     "crawler.middlewares.truncation.TruncationMiddleware": 900,
+    # Scrapy's meta refresh, without decoding every page that cannot hold the tag.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.meta_refresh.QuickMetaRefreshMiddleware": 580,
     # Scrapy's decompression, with an undecodable body recorded (decode_error), not raised.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.decode_errors.DecodeErrorsMiddleware": 590,
