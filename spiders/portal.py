@@ -24,11 +24,11 @@ from crawler.errors import PortalArchiveError
 from crawler.incremental import MODES, open_plan
 from crawler.indexing import analyse, portal_article_key, resolve_family
 from crawler.items import PageItem
-from crawler.middlewares.failure_log import fetch_failed
 from crawler.middlewares.warc_capture import join_href, remember_hrefs
 from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
 from crawler.seen import SeenSet
 from crawler.sharding import parse_shard, shard_of
+from crawler.signals import report_failure
 from crawler.traps import TrapRules
 
 ARTICLE_PRIORITY = 10  # above navigation (0): keeps the frontier to a few listings' links
@@ -110,8 +110,7 @@ class PortalSpider(scrapy.Spider):
         reason = self._traps.reason(url) if self._traps is not None else None
         if reason:
             self.crawler.stats.inc_value("traps/cut")
-            self.crawler.signals.send_catch_log(fetch_failed, url=url, kind="trap",
-                                                detail=reason)
+            report_failure(self.crawler, url, "trap", reason)
         return reason is not None
 
     def finish_time(self) -> str:

@@ -27,8 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 from crawler.decoding import UndecodableBodyError, undo_encodings
-from crawler.middlewares.failure_log import fetch_failed
-from crawler.signals import capture_problem
+from crawler.signals import capture_problem, report_failure
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -56,9 +55,7 @@ class DecodeErrorsMiddleware(HttpCompressionMiddleware):
             pointer = request.meta.get("warc")
             record_id = getattr(pointer, "record_id", None)
             logger.warning("%s: %s (archived as received)", response.url, detail)
-            self.crawler.signals.send_catch_log(
-                fetch_failed, url=response.url, kind="decode_error", detail=detail,
-                warc_record_id=record_id)
+            report_failure(self.crawler, response.url, "decode_error", detail, record_id)
             if record_id:
                 self.crawler.signals.send_catch_log(capture_problem, warc_record_id=record_id,
                                                     reason=reason)

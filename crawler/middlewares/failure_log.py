@@ -15,7 +15,7 @@ What becomes a row:
   allowed hosts (``offsite``), seen by the small ``RedirectLogMiddleware`` at 610, above
   RedirectMiddleware (it raises past us) and before the scheduler's offsite filter;
 - a link the spider refused as a trap (``crawler/traps.py``): ``trap``, sent with the
-  ``fetch_failed`` signal, which any component may send.
+  ``fetch_failed`` signal, which any component may send (``crawler.signals.report_failure``).
 
 Network failures, including ``too_large`` (Scrapy cancels the download), exist only here:
 no whole response arrived, so there is nothing to archive. HTTP errors, redirect loops and
@@ -44,13 +44,10 @@ from scrapy.http import Request, Response
 
 from crawler.middlewares.failure_kinds import _chain, failure_kind
 from crawler.registry import host_allowed
-from crawler.signals import failure_recorded
+from crawler.signals import failure_recorded, fetch_failed, report_failure
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-# Signal: fetch_failed(url: str, kind: str, detail: str, warc_record_id: str | None = None)
-fetch_failed = object()
 
 
 def _now() -> str:
@@ -218,7 +215,6 @@ class RedirectLogMiddleware:
         elif self._offsite(target):
             kind, detail = "offsite", f"redirect to {target} (not an allowed host)"
         if kind:
-            self.crawler.signals.send_catch_log(
-                fetch_failed, url=response.url, kind=kind, detail=detail,
-                warc_record_id=getattr(pointer, "record_id", None))
+            report_failure(self.crawler, response.url, kind, detail,
+                           getattr(pointer, "record_id", None))
         return response

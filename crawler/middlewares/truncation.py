@@ -34,7 +34,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
-from crawler.middlewares.failure_log import fetch_failed
+from crawler.signals import report_failure
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -115,7 +115,6 @@ class TruncationMiddleware:
         if kind != "data_loss":  # (RetryMiddleware's give-up line already says that one)
             logger.warning("%s: %s", response.url, detail)
         pointer = request.meta.get("warc")
-        self.crawler.signals.send_catch_log(
-            fetch_failed, url=response.url, kind=kind, detail=detail,
-            warc_record_id=getattr(pointer, "record_id", None))
+        report_failure(self.crawler, response.url, kind, detail,
+                       getattr(pointer, "record_id", None))
         raise IgnoreRequest(f"{response.url}: {detail}")
