@@ -7,8 +7,8 @@ digest, length, offset and filename; responses, revisits and non-``warc-fields``
 metadata are indexed.
 
 A crawl makes each file's lines as it writes its records (``InlineIndex``: the writer's
-``on_record`` and ``on_close`` hooks), from the record objects it holds, with cdxj-indexer's
-own per-record code, into an unsorted ``<name>.cdxj.spill`` beside the index; closing the file
+``on_record`` and ``on_close`` hooks), from the record objects it holds (``cdxj_line``: the
+line cdxj-indexer makes of each record, without its import in every crawl), into an unsorted ``<name>.cdxj.spill`` beside the index; closing the file
 sorts the spill into the index. ``write_cdxj`` makes the same index by reading the file again
 (``portal-archive index``, resuming a killed crawl, whose stale spill it removes).
 No settings are read.
@@ -20,17 +20,22 @@ import contextlib
 import heapq
 import io
 import itertools
+import json
 import logging
 import os
 import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cdxj_indexer.main import CDXJIndexer
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.timeutils import iso_date_to_timestamp
 
 from archive.exchange import WarcPointer
+
+if TYPE_CHECKING:
+    from cdxj_indexer.main import CDXJIndexer
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,8 @@ def warc_stem(path: str | os.PathLike) -> str:
 
 def cdxj_lines(warc_files: Iterable[str | os.PathLike]) -> list[str]:
     """The sorted CDXJ lines of the given WARC files (``filename`` is each file's name)."""
+    from cdxj_indexer.main import CDXJIndexer
+
     out = io.StringIO()
     indexer = CDXJIndexer(out, [str(p) for p in warc_files], sort=True)
     indexer.process_all()
@@ -64,6 +71,8 @@ def write_cdxj(warc_file: str | os.PathLike, index_dir: str | os.PathLike) -> Pa
     The lines are sorted outside memory (sorted runs of ``SORT_RUN`` lines in temporary
     files, then merged): cdxj-indexer's own sort holds every line of the file, so the memory
     of a crawl closing a large WARC would grow with the file."""
+    from cdxj_indexer.main import CDXJIndexer
+
     target = index_path(index_dir, warc_file)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".cdxj-") as work:
@@ -127,8 +136,8 @@ class _At:
 
     __slots__ = ("length", "offset")
 
-    def __init__(self) -> None:
-        self.offset = self.length = 0
+    def __init__(self, offset: int = 0, length: int = 0) -> None:
+        self.offset, self.length = offset, length
 
     def get_record_offset(self) -> int:
         return self.offset
@@ -137,14 +146,85 @@ class _At:
         return self.length
 
 
+# What cdxj-indexer (main.py, CDXJIndexer with its defaults) indexes and how: the records,
+# the JSON fields in their order, the MIME type cut at the first ';' or space.
+INDEXED_RECORDS = frozenset({"response", "revisit", "resource", "metadata"})
+_MIME_CUT = re.compile(r"[;\s]")
+
+
+def indexed(record: ArcWarcRecord) -> bool:
+    """Whether cdxj-indexer indexes ``record`` (its ``filter_record``)."""
+    return record.rec_type in INDEXED_RECORDS and not (
+        record.rec_type in ("resource", "metadata")
+        and record.rec_headers.get_header("Content-Type") == "application/warc-fields")
+
+
+def cdxj_line(record: ArcWarcRecord, filename: str, offset: int, length: int) -> str:
+    """The CDXJ line cdxj-indexer makes of an ``indexed`` ``record`` (read from ``filename``
+    at ``offset``, ``length`` bytes): the line its ``process_index_entry`` gives
+    (tests/test_cdxj_inline.py compares them over every kind of record the crawl writes),
+    without importing it into every crawl process: its import (pyamf, pkg_resources) cost
+    ~150 ms of each crawl's start-up CPU. A record with no payload digest other than a revisit
+    (which gets none) is handed to cdxj-indexer, which computes one."""
+    rec_type = record.rec_type
+    headers = record.rec_headers
+    content_type = headers.get_header("Content-Type")
+    digest = headers.get_header("WARC-Payload-Digest")
+    if not digest and rec_type != "revisit":
+        return _indexer_line(record, filename, offset, length)
+    http = record.http_headers
+    index: dict[str, str] = {}
+    url = headers.get_header("WARC-Target-URI")
+    if url is not None:
+        index["url"] = url
+    if rec_type == "revisit":
+        mime: str | None = "warc/revisit"
+    else:
+        if rec_type == "response":
+            mime = http.get_header("Content-Type") if http else None
+        else:
+            mime = content_type
+        if mime:
+            mime = _MIME_CUT.split(mime, 1)[0].strip()
+    if mime is not None:
+        index["mime"] = mime
+    if http and rec_type in ("response", "revisit"):
+        index["status"] = http.get_statuscode()
+    if digest is not None:
+        index["digest"] = digest
+    index.update(length=str(length), offset=str(offset), filename=filename)
+    return f"{_urlkey(url)} {iso_date_to_timestamp(headers.get_header('WARC-Date'))} " \
+           f"{json.dumps(index)}\n"
+
+
+def _urlkey(url: str | None) -> str | None:
+    import surt  # its import (tldextract, requests) waits for the first line
+
+    try:
+        return surt.surt(url)
+    except Exception:  # noqa: BLE001 - as cdxj-indexer: the URL itself then
+        return url
+
+
+def _indexer_line(record: ArcWarcRecord, filename: str, offset: int, length: int) -> str:
+    from cdxj_indexer.main import CDXJIndexer
+
+    out = io.StringIO()
+    indexer = CDXJIndexer(None, [])
+    indexer.curr_filename = filename
+    indexer.process_index_entry(_At(offset, length), record, filename, out)
+    _release(indexer)
+    return out.getvalue()
+
+
 class InlineIndex:
     """The CDXJ index of each WARC file a writer writes, made as its records are written:
     ``add`` is the writer's ``on_record`` hook, ``finish`` its ``on_close`` hook. The index
     is byte for byte what ``write_cdxj`` makes from the closed file, without reading,
     gunzipping and parsing every record of it again.
 
-    Each line comes from cdxj-indexer's own ``filter_record`` and ``process_index_entry``
-    applied to the record object the writer formatted (after it was written, so its headers
+    Each line is ``cdxj_line`` (what cdxj-indexer's ``filter_record`` and
+    ``process_index_entry`` make) of the record object the writer formatted (after it was written, so its headers
     are as written). What the indexer reads of it (WARC-Type, -Target-URI, -Date,
     -Payload-Digest and Content-Type; the HTTP status line and Content-Type) reads back the
     same from the file unless parsing would change it (whitespace around a value, a line
@@ -159,8 +239,6 @@ class InlineIndex:
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
         self.index_dir = Path(index_dir)
-        self._indexer = CDXJIndexer(None, [])
-        self._at = _At()
         self._file: str | None = None  # the WARC file being written (its name)
         self._spill: io.TextIOWrapper | None = None  # None: its index is made from the file
         self.from_file = 0  # files indexed from the file after all (an error, an odd record)
@@ -172,15 +250,14 @@ class InlineIndex:
         if self._spill is None:
             return
         try:
-            if not self._indexer.filter_record(record):
+            if not indexed(record):
                 return
             if not _reads_back_the_same(record):
                 logger.info("%s: record at %d has headers a reader normalises; the file "
                             "is indexed from the file when closed", self._file, pointer.offset)
                 self._abandon()
                 return
-            self._at.offset, self._at.length = pointer.offset, pointer.length
-            self._indexer.process_index_entry(self._at, record, self._file, self._spill)
+            self._spill.write(cdxj_line(record, self._file, pointer.offset, pointer.length))
         except Exception as exc:  # noqa: BLE001 - the index is then made from the file
             logger.warning("CDXJ lines of %s: %s (indexed from the file when closed)",
                            self._file, exc)
@@ -189,7 +266,6 @@ class InlineIndex:
     def finish(self, warc_file: str | os.PathLike) -> Path:
         """Write the index of the closed ``warc_file``; returns its path."""
         name = Path(warc_file).name
-        _release(self._indexer)
         spill_fh = self._spill if name == self._file else None
         if name == self._file:
             self._file, self._spill = None, None
@@ -211,7 +287,6 @@ class InlineIndex:
         if self._spill is not None:  # a file that was never closed: made from the file
             self._abandon()
         self._file = name
-        self._indexer.curr_filename = name  # its "filename" field, as write_cdxj's
         try:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             self._spill = open(  # noqa: SIM115 - open while the WARC file is written

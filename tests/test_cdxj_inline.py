@@ -8,12 +8,16 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import archive.cdxj
 from archive import HttpExchange, RotatingWarcWriter
 from archive.cdxj import InlineIndex, cdxj_lines, index_path, spill_path, write_cdxj
 from archive.writer import RevisitTarget
+from tests.portal_fixture import ROOT
 
 T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=UTC)
 PAGE = ("<html><head><title>Tin tức</title></head><body>"
@@ -139,7 +143,7 @@ def test_an_indexing_error_never_fails_a_write(tmp_path, monkeypatch, caplog):
 
     with w:
         w.write_exchange(page(1))
-        monkeypatch.setattr(index._indexer, "process_index_entry", fail)
+        monkeypatch.setattr(archive.cdxj, "cdxj_line", fail)
         _, resp, _ = w.write_exchange(page(2))  # written all the same
         monkeypatch.undo()
         w.write_exchange(page(3))
@@ -188,3 +192,22 @@ def test_lines_reach_the_spill_as_they_are_made(tmp_path):
         assert spill.stat().st_size > 100 * 150  # beyond the text buffer: written out
         assert not isinstance(index._spill, io.StringIO)
     assert_same_as_from_file(tmp_path, w.files)
+
+
+def test_indexing_as_written_does_not_import_cdxj_indexer(tmp_path):
+    """cdxj-indexer's import (pyamf, pkg_resources: ~150 ms) stays out of crawl processes;
+    ``write_cdxj`` (reading a file) still uses it."""
+    probe = f"""
+import sys
+from tests.test_cdxj_inline import page, writer_with_index, write_every_kind
+from pathlib import Path
+w, index = writer_with_index(Path({str(tmp_path)!r}))
+with w:
+    write_every_kind(w)
+assert index.from_file == 0 and len(w.files) > 1
+print("cdxj_indexer" in sys.modules, "pkg_resources" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "False"]
