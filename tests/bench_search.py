@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ import httpx
 
 from db.datasette.folding import fts_query
 from tests.bench_search_data import archive
-from tests.portal_fixture import ROOT
+from tests.portal_fixture import ROOT, free_port
 from tests.replica.model import PORTALS
 
 ISSUE_QUERIES = ["Binh Lieu", "binh lieu", "Bình Liêu", "BÌNH LIÊU", "dong rieng",
@@ -65,12 +64,6 @@ def pick_queries(titles: list[str], n: int = 50) -> list[str]:
         phrase = " ".join(words[start:start + rng.choice((1, 2, 2, 3))])
         queries.append(phrase if len(queries) % 2 else strip_marks(phrase))
     return queries
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(path: Path) -> tuple[subprocess.Popen, str]:

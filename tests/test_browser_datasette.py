@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,14 @@ import urllib.request
 
 import pytest
 
-from tests.portal_fixture import FAST_SETTINGS, ROOT, start_replica, stop, write_registry
+from tests.portal_fixture import (
+    FAST_SETTINGS,
+    ROOT,
+    free_port,
+    start_replica,
+    stop,
+    write_registry,
+)
 from tests.replica.model import FOUNDING_NID, HOSTILE_NID
 from tests.replica.pages import HOSTILE_HTML
 
@@ -30,12 +36,6 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-gpu",
                   "--disable-quic", "--disable-sync", "--window-size=1280,1024")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import os
 import pty
 import select
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,14 @@ import urllib.request
 
 import pytest
 
-from tests.portal_fixture import FAST_SETTINGS, ROOT, start_replica, stop, write_registry
+from tests.portal_fixture import (
+    FAST_SETTINGS,
+    ROOT,
+    free_port,
+    start_replica,
+    stop,
+    write_registry,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +33,6 @@ def replica(tmp_path_factory):
     registry = write_registry(tmp_path_factory.mktemp("reg") / "registry.toml", base)
     yield base, registry
     stop(proc)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_scrapy_crawl_with_limit(replica, tmp_path):

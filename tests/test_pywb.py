@@ -9,7 +9,6 @@ downgrade cryptography and pyOpenSSL under Scrapy.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.archive_crawl import cli, crawl_replica
-from tests.portal_fixture import ROOT
+from tests.portal_fixture import ROOT, free_port
 from tests.replica import FOUNDING_NID
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +32,6 @@ def pywb_bin(name: str) -> Path:
         subprocess.run([PYWB_VENV / "bin" / "pip", "install", "-q", "-r",
                         ROOT / "tests" / "requirements-pywb.txt"], check=True)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str, timeout: float = 10) -> tuple[int, str]:

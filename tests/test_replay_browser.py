@@ -7,7 +7,6 @@ can fail."""
 from __future__ import annotations
 
 import itertools
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import pytest
 
 from archive import HttpExchange, RotatingWarcWriter
 from db import ArchiveStore
+from tests.portal_fixture import free_port
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -61,12 +61,6 @@ class Live(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def dump_dom(url: str, profile: Path) -> str:
