@@ -17,19 +17,18 @@ Settings: Scrapy's own (``METAREFRESH_ENABLED``, ``METAREFRESH_IGNORE_TAGS``,
 
 from __future__ import annotations
 
-import re
-
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Request, Response
 
 # 4,096 characters (what Scrapy reads) of at most 4 bytes each
 HEAD_BYTES = 4 * 4096
-_MAY_REFRESH = re.compile(rb"(?i)refresh|\x00")
 
 
 def may_refresh(body: bytes) -> bool:
     """Whether the start of ``body`` could hold a meta refresh Scrapy would find."""
-    return _MAY_REFRESH.search(body, 0, HEAD_BYTES) is not None
+    head = body[:HEAD_BYTES]
+    # bytes.lower and `in` run in C: ~11 us for 16 KB, a case-insensitive regex ~150 us
+    return b"\x00" in head or b"refresh" in head.lower()
 
 
 class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
