@@ -131,3 +131,31 @@ def test_an_undecodable_body_is_decoded_once_and_explained(monkeypatch):
     assert failures[0][:2] == ("decode_error", reason.removeprefix(
         "not extracted: decode_error: "))
     assert decodes == 1  # not decoded again to word the reason
+
+
+PAGE_BYTES = article_html(1).encode("utf-8")
+WHOLE = gzip.compress(PAGE_BYTES, mtime=0)
+
+
+@pytest.mark.parametrize("body", [
+    WHOLE,                                           # one clean member: the one-call path
+    gzip.compress(b"", mtime=0),                     # an empty one
+    WHOLE + gzip.compress(b"<p>more</p>", mtime=0),  # several members
+    WHOLE + b"trailing bytes",
+    WHOLE[:-12],                                     # cut
+    WHOLE[:-8] + b"\x00\x00\x00\x00" + WHOLE[-4:],   # bad CRC
+    b"not gzip at all",
+], ids=["whole", "empty", "members", "trailing", "cut", "crc", "garbage"])
+@pytest.mark.parametrize("max_size", [0, len(PAGE_BYTES), len(PAGE_BYTES) - 1])
+def test_gzip_decodes_as_scrapy_decodes(body, max_size):
+    """The one-call path for a clean member and Scrapy's decoder for everything else give
+    what Scrapy's decoder alone gives: the same body, or an error where it raises."""
+    from crawler.decoding import DECODE_ERRORS, UndecodableBodyError, undo_encodings
+
+    try:
+        expected = HttpCompressionMiddleware._decode(body, b"gzip", max_size)
+    except DECODE_ERRORS:
+        with pytest.raises(UndecodableBodyError):
+            undo_encodings(body, [b"gzip"], max_size)
+    else:
+        assert undo_encodings(body, [b"gzip"], max_size) == (expected, [])
