@@ -167,10 +167,13 @@ def _squash(root: Any) -> None:
     """NFC and single spaces in every text node (whitespace between inline tags is kept,
     at the edges of block elements it goes: ``<p>&nbsp;&nbsp;Text`` → ``<p>Text``)."""
     for el in root.iter():
-        if el.text:
-            el.text = _WS.sub(" ", nfc(el.text))
-        if el.tail:
-            el.tail = _WS.sub(" ", nfc(el.tail))
+        # Assigned only when changed: lxml's setters rebuild the text node (most are clean).
+        text = el.text
+        if text and (squashed := _WS.sub(" ", nfc(text))) != text:
+            el.text = squashed
+        text = el.tail
+        if text and (squashed := _WS.sub(" ", nfc(text))) != text:
+            el.tail = squashed
     for el in root.iter(*_TRIMMED):
         if el.text:
             el.text = el.text.lstrip()
