@@ -5,9 +5,11 @@ Twenty small replica portals (``tests.replica``, each its own process and 127.0.
 the replica has three QNP sites, so the registry gives twenty ids to twenty servers of
 them), crawled with politeness on: ``DOWNLOAD_DELAY=1``, ``CONCURRENT_REQUESTS_PER_DOMAIN=1``,
 AutoThrottle as the project configures it (its delay never goes below ``DOWNLOAD_DELAY``)
-and Scrapy's default ±50% delay jitter. Requisites are off: each portal is then its ~19
-HTML pages and robots.txt, about 22 s at one request per second (with requisites, on by
-default, ~35 requests a portal and the section near 5 minutes).
+and Scrapy's default ±50% delay jitter. Requisites are off: each portal is then 12
+articles, their listings and robots.txt, a job of about 30 s at one request per second (a
+day's incremental crawl of a district portal is of that order; a full one takes hours). With
+6 articles (~19 pages, 22 s jobs) the fixed costs below weighed twice as much: measured
+1.78-1.92 after the start-up work of 2026-12-04, 1.64-1.87 before.
 
 The same crawl, ``portal-archive crawl --all --scrapyd URL...`` into a fresh output
 directory, runs (a) on one node and (b) on two, every node with ``max_proc`` = 5 and
@@ -23,9 +25,10 @@ Each run's line splits its wall time: to the first job's start (dispatch, the no
 poll), the jobs, and noticing that the last one ended; and gives the median job and its
 start-up (crawl process started to spider opened, from the node's job list and the
 shard's ``crawls.started_at``). Both nodes share this machine's cores: ten crawl processes
-starting at once (~1.1 s of CPU each, nearly all Scrapy, Twisted and Scrapyd imports) make
-a two-node job 1.5-2.5 s longer than a one-node job, most of what separates the speed-up
-from 2 here; nodes on separate machines do not share that.
+starting at once (~0.75 s of CPU each, nearly all Scrapy, Twisted and Scrapyd imports; ~1.1 s
+before cdxj-indexer, aiohttp and the Telnet console left the crawl's imports) make a
+two-node job ~2 s longer than a one-node job, most of what separates the speed-up from 2
+here; nodes on separate machines do not share that.
 
 Prints both wall times, the speed-up and a ``PASS``/``FAIL`` line; exit status 1 on FAIL.
 ``python -m tests.bench_cluster`` runs it alone; ``BENCH_CLUSTER=0`` skips it in
@@ -57,7 +60,8 @@ from tests.portal_fixture import start_replica, start_scrapyd, stop, write_porta
 
 PORTALS = 20
 SITES = ("binhlieu", "tienyen", "bache")  # the replica's QNP sites
-REPLICA_ARGS = ("--articles", "6", "--chrome-kb", "2")
+ARTICLES = 12
+REPLICA_ARGS = ("--articles", str(ARTICLES), "--chrome-kb", "2")
 MAX_PROC = 5
 POLL_INTERVAL = 5.0  # Scrapyd's default
 POLITE = ("DOWNLOAD_DELAY=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "REQUISITES_ENABLED=False")
@@ -140,9 +144,9 @@ def check_run(out: Path, portals: list[str], nodes: list[str], crawl: subprocess
             twice = sorted(p for p, n in crawls.items() if n != 1)
             missing = sorted(set(portals) - set(crawls))
             problems.append(f"finished crawls per portal: missing {missing}, not once {twice}")
-        few = sorted(pid for pid in portals if articles.get(pid, 0) < 6)
+        few = sorted(pid for pid in portals if articles.get(pid, 0) < ARTICLES)
         if few:
-            problems.append(f"fewer than 6 articles: {', '.join(few)}")
+            problems.append(f"fewer than {ARTICLES} articles: {', '.join(few)}")
         verify = cli("verify", "--db", str(db))
         if verify.returncode:
             problems.append(f"verify exited {verify.returncode}: "
