@@ -169,3 +169,88 @@ def test_a_restarted_scheduler_takes_an_adopted_jobs_outcome_from_its_launcher(
     row = sched.log.get(run_id)
     assert (row["outcome"], row["exit_code"]) == (outcome, code)
     assert node.calls["schedule"] == 1  # adopted, not dispatched again
+
+
+class SlottedNode(FakeNode):
+    """Like a Scrapyd node: at most ``slots`` jobs run, the others wait (pending) and start
+    in order as slots free; each job runs ``rounds`` rounds."""
+
+    def __init__(self, url: str, rounds: int, slots: int) -> None:
+        super().__init__(url, rounds)
+        self.slots = slots
+        self.order: list[str] = []
+
+    def schedule(self, spider: str, job: str, args: dict, settings: dict) -> str:
+        self.order.append(job)
+        return super().schedule(spider, job, args, settings)
+
+    def _states(self) -> dict[str, str]:
+        states, running = {}, 0
+        for job in self.order:
+            if self.jobs[job] >= self.rounds:
+                states[job] = "finished"
+            elif self.jobs[job] > 0 or running < self.slots:
+                states[job] = "running"
+                running += 1
+            else:
+                states[job] = "pending"
+        return states
+
+    def daemonstatus(self) -> dict:
+        self._answer("daemonstatus")
+        states = list(self._states().values())
+        return {"status": "ok", "running": states.count("running"),
+                "pending": states.count("pending")}
+
+    def listjobs(self) -> dict:
+        self._answer("listjobs")
+        out: dict[str, list] = {"pending": [], "running": [], "finished": []}
+        for job, state in self._states().items():
+            out[state].append({"id": job})
+        return out
+
+    def tick(self) -> None:
+        for job, state in self._states().items():
+            if state == "running":
+                self.jobs[job] += 1
+
+
+def run_on(nodes: list[SlottedNode], portals: int, tmp_path, **kw) -> tuple[int, dict]:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        assert now[0] < 1000, "the jobs never finished"
+        for node in nodes:
+            node.tick()
+
+    handles = run_all(launcher_with(nodes, now, tmp_path),
+                      [portal(f"p{i:02d}") for i in range(portals)], sleep=sleep, **kw)
+    assert all(h.poll() == 0 for h in handles.values()) and len(handles) == portals
+    return int(now[0]), {n.url: len(n.jobs) for n in nodes}
+
+
+def test_portals_wait_here_and_go_to_the_node_with_room(tmp_path):
+    """Handed out all at once, 20 portals split 10/10 and the run waits for the slow node's
+    queue; with queues of 1, the fast node takes what the slow one cannot start."""
+    def nodes():
+        return [SlottedNode("http://slow:6800", rounds=10, slots=2),
+                SlottedNode("http://fast:6800", rounds=2, slots=2)]
+
+    upfront_rounds, upfront = run_on(nodes(), 20, tmp_path, queue_ahead=None)
+    assert upfront == {"http://slow:6800": 10, "http://fast:6800": 10}
+    rounds, spread = run_on(nodes(), 20, tmp_path, queue_ahead=1)
+    assert spread["http://fast:6800"] >= 14 and sum(spread.values()) == 20
+    assert rounds <= upfront_rounds * 0.6, (rounds, upfront_rounds)  # 30 rounds vs 50
+
+
+def test_a_queue_ahead_of_the_slots_keeps_every_slot_busy(tmp_path):
+    """On equal nodes the bounded queues cost nothing: the run takes as many rounds as
+    handing everything out at once."""
+    def nodes():
+        return [SlottedNode("http://a:6800", rounds=3, slots=5),
+                SlottedNode("http://b:6800", rounds=3, slots=5)]
+
+    upfront_rounds, _ = run_on(nodes(), 20, tmp_path, queue_ahead=None)
+    rounds, spread = run_on(nodes(), 20, tmp_path, queue_ahead=8)
+    assert rounds == upfront_rounds and spread == {"http://a:6800": 10, "http://b:6800": 10}

@@ -122,11 +122,16 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
               "`portal-archive collect --out DIR` merges their shards.")
 @click.option("--node-out", type=click.Path(file_okay=False), help="With --scrapyd: the "
               "output root as the nodes see it (default: --out, absolute).")
+@click.option("--scrapyd-queue", type=click.IntRange(min=0), default=8, show_default=True,
+              metavar="N", help="With --scrapyd: jobs a node is given to wait for a free "
+              "slot; the other portals go to whichever node makes room first (0: every "
+              "portal dispatched at once).")
 def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out: str,
           limit: int | None, portal_id: str | None, registry: str | None,
           settings_: tuple[str, ...], mode: str = "full", resume: bool = False,
           all_portals: bool = False, scrapyd_urls: tuple[str, ...] = (),
-          node_out: str | None = None, workers: int = 1, ignore_window: bool = False) -> None:
+          node_out: str | None = None, workers: int = 1, ignore_window: bool = False,
+          scrapyd_queue: int = 8) -> None:
     """Archive PORTAL_ID... (registry ids) or --url URL."""
     if ignore_window:  # as a setting, so portal subprocesses and workers inherit it
         settings_ = (*settings_, "CRAWL_WINDOW_ENABLED=False")
@@ -138,7 +143,7 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
         portal_ids = tuple(load_registry(registry))
     if scrapyd_urls:
         _crawl_on_scrapyd(portal_ids, scrapyd_urls, out, node_out, registry, mode, limit,
-                          settings_)
+                          settings_, scrapyd_queue or None)
         return
     if bool(portal_ids) == bool(url):
         raise click.UsageError("give registry portal ids or --url, not both or neither")
@@ -226,7 +231,8 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
 
 def _crawl_on_scrapyd(portal_ids: tuple[str, ...], urls: tuple[str, ...], out: str,
                       node_out: str | None, registry: str | None, mode: str,
-                      limit: int | None, settings_: tuple[str, ...]) -> None:
+                      limit: int | None, settings_: tuple[str, ...],
+                      queue_ahead: int | None) -> None:
     from pathlib import Path
 
     from crawler.cluster.scrapyd import Cluster, ScrapydLauncher, run_all
@@ -238,7 +244,7 @@ def _crawl_on_scrapyd(portal_ids: tuple[str, ...], urls: tuple[str, ...], out: s
     launcher = ScrapydLauncher(Cluster.from_urls(urls), Path(node_out or Path(out).resolve()),
                                str(Path(registry).resolve()) if registry else None, settings,
                                {"limit": str(limit)} if limit else {})
-    handles = run_all(launcher, portals, mode)
+    handles = run_all(launcher, portals, mode, queue_ahead=queue_ahead)
     for pid, handle in handles.items():
         history = getattr(handle, "history", [])
         where = " then ".join(f"{node} ({job})" for node, job in history) or "already active"

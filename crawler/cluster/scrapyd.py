@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,11 +75,6 @@ class ScrapydNode:
 
     def daemonstatus(self) -> dict:
         return self._get("daemonstatus.json")
-
-    def load(self) -> int:
-        """Jobs waiting or running on the node."""
-        status = self.daemonstatus()
-        return int(status.get("pending", 0)) + int(status.get("running", 0))
 
     def listjobs(self) -> dict:
         return self._get("listjobs.json", project=self.project)
@@ -146,10 +142,14 @@ class Cluster:
                   version: str | None = None) -> Cluster:
         return cls([ScrapydNode(u, timeout=timeout) for u in urls], version)
 
-    def least_busy(self, exclude: Iterable[ScrapydNode] = ()) -> ScrapydNode:
-        """The reachable node with the fewest jobs (running ``version`` when one is set)."""
+    def least_busy(self, exclude: Iterable[ScrapydNode] = (),
+                   max_waiting: int | None = None) -> ScrapydNode | None:
+        """The reachable node with the fewest jobs (running ``version`` when one is set).
+        With ``max_waiting``, only a node with fewer jobs than that waiting for a slot, and
+        None when every reachable node has that many."""
         skip = {n.url for n in exclude}
         loads = []
+        full = 0
         for index, node in enumerate(self.nodes):
             if node.url in skip:
                 continue
@@ -161,10 +161,17 @@ class Cluster:
                         logger.warning("%s runs project version %s, not %s: skipped", node.url,
                                        versions[-1] if versions else "none", self.version)
                         continue
-                loads.append((node.load(), index, node))
+                status = node.daemonstatus()
+                waiting = int(status.get("pending", 0))
+                if max_waiting is not None and waiting >= max_waiting:
+                    full += 1
+                    continue
+                loads.append((waiting + int(status.get("running", 0)), index, node))
             except (NodeUnreachableError, ScrapydError) as exc:
                 logger.warning("%s", exc)
         if not loads:
+            if full:
+                return None
             raise NoNodeError(", ".join(n.url for n in self.nodes))
         return min(loads, key=lambda t: t[:2])[2]
 
@@ -298,9 +305,10 @@ class ScrapydLauncher:
         handle.history.append((node.url, job))
         return handle
 
-    def _submit(self, portal: Portal, mode: str, exclude: Iterable[ScrapydNode] = ()
-                ) -> tuple[ScrapydNode, str]:
-        node = self.cluster.least_busy(exclude)
+    def _submit(self, portal: Portal, mode: str, exclude: Iterable[ScrapydNode] = (),
+                node: ScrapydNode | None = None) -> tuple[ScrapydNode, str]:
+        node = node or self.cluster.least_busy(exclude)
+        assert node is not None  # least_busy without max_waiting returns a node or raises
         job = job_id(portal.id, self.clock())
         args = {**self.spider_args, "portal": portal.id, "mode": mode}
         if self.registry:
@@ -311,15 +319,16 @@ class ScrapydLauncher:
         logger.info("dispatched %s as job %s on %s", portal.id, job, node.url)
         return node, job
 
-    def launch(self, portal: Portal, mode: str, log_file: Path | None = None
-               ) -> ScrapydJob | _Locked:
+    def launch(self, portal: Portal, mode: str, log_file: Path | None = None,
+               node: ScrapydNode | None = None) -> ScrapydJob | _Locked:
+        """Dispatch a crawl of ``portal`` to ``node`` (default: the least busy one)."""
         running = self.cluster.active_jobs().get(portal.id)
         if running is not None:
             logger.warning("%s: job %s still active on %s; not dispatched", portal.id,
                            running[1], running[0].url)
             return _Locked()
         try:
-            node, job = self._submit(portal, mode)
+            node, job = self._submit(portal, mode, node=node)
         except NoNodeError as exc:
             raise OSError(str(exc)) from exc  # the scheduler logs "could not start"
         handle = ScrapydJob(self, portal, mode, node, job)
@@ -346,16 +355,37 @@ class ScrapydLauncher:
         handle.history.append((node.url, job))
 
 
+QUEUE_AHEAD = 8  # jobs a node holds waiting for a slot, by default (run_all)
+
+
 def run_all(launcher: ScrapydLauncher, portals: Iterable[Portal], mode: str = "full",
             interval: float = 1.0, timeout: float | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> dict[str, ScrapydJob | _Locked]:
-    """Dispatch every portal (a one-off crawl of a registry) and wait until all finished."""
-    handles = {p.id: launcher.launch(p, mode) for p in portals}
+            sleep: Callable[[float], None] = time.sleep,
+            queue_ahead: int | None = QUEUE_AHEAD) -> dict[str, ScrapydJob | _Locked]:
+    """Dispatch every portal (a one-off crawl of a registry) and wait until all finished.
+
+    Each node is given jobs while fewer than ``queue_ahead`` of its jobs wait for a slot; the
+    other portals wait here and go, least busy node first, to whichever node makes room: a
+    node slowed by large portals does not sit on a queue the others could have run (None:
+    every portal dispatched at once)."""
+    backlog = deque(portals)
+    handles: dict[str, ScrapydJob | _Locked] = {}
     deadline = None if timeout is None else time.monotonic() + timeout
-    # Every job polled each round (not any(), which stops at the first one running): a job
-    # whose node went away is counted lost and re-dispatched without waiting for the others.
-    while [h for h in handles.values() if h.poll() is None]:
+    while True:
+        while backlog:
+            try:
+                node = (launcher.cluster.least_busy(max_waiting=queue_ahead)
+                        if queue_ahead is not None else None)
+            except NoNodeError as exc:
+                raise OSError(str(exc)) from exc
+            if queue_ahead is not None and node is None:
+                break  # every node's queue is full: the rest wait for room
+            portal = backlog.popleft()
+            handles[portal.id] = launcher.launch(portal, mode, node=node)
+        # Every job polled each round (not any(), which stops at the first one running): a
+        # job whose node went away is counted lost and re-dispatched without waiting.
+        if not [h for h in handles.values() if h.poll() is None] and not backlog:
+            return handles
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("Scrapyd jobs still running after the timeout")
         sleep(interval)
-    return handles
