@@ -8,8 +8,9 @@ metadata are indexed.
 
 A crawl makes each file's lines as it writes its records (``InlineIndex``: the writer's
 ``on_record`` and ``on_close`` hooks), from the record objects it holds (``cdxj_line``: the
-line cdxj-indexer makes of each record, without its import in every crawl), into an unsorted ``<name>.cdxj.spill`` beside the index; closing the file
-sorts the spill into the index. ``write_cdxj`` makes the same index by reading the file again
+line cdxj-indexer makes of each record, without its import in every crawl), into an
+unsorted ``<name>.cdxj.spill`` beside the index; closing the file sorts the spill into the
+index. ``write_cdxj`` makes the same index by reading the file again
 (``portal-archive index``, resuming a killed crawl, whose stale spill it removes).
 No settings are read.
 """
@@ -224,14 +225,14 @@ class InlineIndex:
     gunzipping and parsing every record of it again.
 
     Each line is ``cdxj_line`` (what cdxj-indexer's ``filter_record`` and
-    ``process_index_entry`` make) of the record object the writer formatted (after it was written, so its headers
-    are as written). What the indexer reads of it (WARC-Type, -Target-URI, -Date,
-    -Payload-Digest and Content-Type; the HTTP status line and Content-Type) reads back the
-    same from the file unless parsing would change it (whitespace around a value, a line
-    break in one, a target URI in ``<>`` or with a space): a file with such a record is
-    indexed from the file when it is closed. A revisit with no payload digest (a 304) gets
-    no digest either way (warcio computes none for revisits); every other record has one
-    from warcio's record builder, so the indexer never reads a record's payload here.
+    ``process_index_entry`` make) of the record object the writer formatted (after it was
+    written, so its headers are as written). What the indexer reads of it (WARC-Type, -Target-
+    URI, -Date, -Payload-Digest and Content-Type; the HTTP status line and Content-Type) reads
+    back the same from the file unless parsing would change it (whitespace around a value, a
+    line break in one, a target URI in ``<>`` or with a space): a file with such a record is
+    indexed from the file when it is closed. A revisit with no payload digest (a 304) gets no
+    digest either way (warcio computes none for revisits); every other record has one from
+    warcio's record builder, so the indexer never reads a record's payload here.
 
     Lines go to ``<name>.cdxj.spill`` beside the index as they are made (memory stays flat),
     and are sorted into the index when the file is closed. Indexing never fails a write: after

@@ -55,7 +55,12 @@ class HttpExchange:
 
 def sha1_digest(data: bytes) -> str:
     """WARC-style digest: ``sha1:`` + base32 of the SHA-1, as Heritrix and warcio write it."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+    return sha1_label(hashlib.sha1(data))
+
+
+def sha1_label(digest: hashlib._Hash) -> str:
+    """``sha1_digest``'s form of a SHA-1 fed piece by piece (``hashlib.sha1().update``)."""
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
 def warc_date(moment: datetime) -> str:

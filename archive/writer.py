@@ -13,7 +13,6 @@ capture middleware makes the file's CDXJ index with them: archive/cdxj.py ``Inli
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -29,7 +28,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.exchange import HttpExchange, WarcPointer, sha1_digest, warc_date
+from archive.exchange import HttpExchange, WarcPointer, sha1_digest, sha1_label, warc_date
 
 WARC_VERSION = "WARC/1.1"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
@@ -205,7 +204,7 @@ class RotatingWarcWriter:
             block_digest = hashlib.sha1(http_headers.to_bytes())
             if payload:
                 block_digest.update(payload)
-            headers["WARC-Block-Digest"] = _sha1_label(block_digest)
+            headers["WARC-Block-Digest"] = sha1_label(block_digest)
             if payload is not None:
                 headers["WARC-Payload-Digest"] = payload_digest or sha1_digest(payload)
             body = payload or b""
@@ -361,10 +360,6 @@ def _compressed_payload(ex: HttpExchange) -> bool:
         return coding.split(",")[-1].strip() in _COMPRESSED_ENCODINGS
     media = (ex.header("Content-Type") or "").split(";", 1)[0].strip().lower()
     return media in _COMPRESSED_TYPES
-
-
-def _sha1_label(digest) -> str:
-    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
 def _request_target(url: str) -> str:
