@@ -226,8 +226,8 @@ class InlineIndex:
 
     Each line is ``cdxj_line`` (what cdxj-indexer's ``filter_record`` and
     ``process_index_entry`` make) of the record object the writer formatted (after it was
-    written, so its headers are as written). What the indexer reads of it (WARC-Type, -Target-
-    URI, -Date, -Payload-Digest and Content-Type; the HTTP status line and Content-Type) reads
+    written, so its headers are as written). What the indexer reads of it (WARC-Type,
+    -Target-URI, -Date, -Payload-Digest, Content-Type; the HTTP status line and Content-Type) reads
     back the same from the file unless parsing would change it (whitespace around a value, a
     line break in one, a target URI in ``<>`` or with a space): a file with such a record is
     indexed from the file when it is closed. A revisit with no payload digest (a 304) gets no
