@@ -113,6 +113,7 @@ EXTENSIONS = {
     "crawler.extensions.nothing_archived.NothingArchived": 510,
     "crawler.extensions.quiet_network_errors.QuietNetworkErrors": 520,
     "crawler.extensions.crawl_window.CrawlWindow": 530,
+    "crawler.extensions.log_level.EarlyLogLevel": 540,
 }
 # Scrapy 2.19's base extensions (scrapy.settings.default_settings, copied: importing it would
 # import Scrapy into the light parent of crawl --workers) without the Telnet console and
