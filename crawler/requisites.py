@@ -5,11 +5,12 @@ researcher need besides the HTML (pure functions: no Scrapy, no network).
 simple ``img/@srcset``), stylesheets (``link[rel~=stylesheet]/@href``), scripts
 (``script/@src``) and the documents it links to (``a/@href`` whose path ends in a document
 extension: the "văn bản" portals publish as PDF, DOC(X), XLS(X), ZIP, RAR, PPT(X), ODT/ODS).
-The page is parsed with lxml (libxml2's forgiving HTML parser, ~0.2 ms for a 60 KB portal
-page: cheaper than any scan in Python); comments and the text of inline scripts are not
-markup, ``<base href>`` is honoured, entities in attribute values are decoded. The crawl does
-not parse again: ``from_references`` reads what the extraction's parse collected
-(``crawler.extract.page.requisite_references``, carried by ``PageAnalysis`` and the item).
+The page is parsed with lxml by the extraction's ``load_page`` (libxml2's forgiving HTML
+parser, ~0.2 ms for a 60 KB portal page: cheaper than any scan in Python); comments and the
+text of inline scripts are not markup, ``<base href>`` is honoured, entities in attribute
+values are decoded. The crawl does not parse again: ``from_references`` reads what the
+extraction's parse collected (``crawler.extract.page.requisite_references``, carried by
+``PageAnalysis`` and the item).
 
 A requisite's *kind* is one of ``KINDS``; once fetched, its ``Content-Type`` may say better
 (``kind_of(content_type, default)``). The crawler (``crawler/middlewares/requisites.py``)
@@ -21,15 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from lxml import etree
 from w3lib.url import safe_url_string
 
-from crawler.extract.page import requisite_references
+from crawler.extract.page import load_page
 
 KINDS = ("image", "stylesheet", "script", "document")
 DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods",
@@ -49,16 +48,6 @@ class Requisite(NamedTuple):
 
 
 _SRCSET_ITEM = re.compile(r"^\s*(\S+)(?:\s+(\d+(?:\.\d+)?[wx]))?\s*$")
-_LOCAL = threading.local()
-
-
-def _parser() -> etree.HTMLParser:
-    # One parser per thread: lxml parsers are not thread-safe.
-    parser = getattr(_LOCAL, "parser", None)
-    if parser is None:
-        parser = _LOCAL.parser = etree.HTMLParser(encoding="utf-8", recover=True,
-                                                  no_network=True)
-    return parser
 
 
 def srcset_candidates(value: str) -> list[tuple[str, str]]:
@@ -108,15 +97,9 @@ def extension(url: str) -> str:
 def discover(html: str | bytes, url: str,
              document_extensions: Iterable[str] = DOCUMENT_EXTENSIONS) -> list[Requisite]:
     """Every requisite of the page at ``url`` (its HTML as text, or as UTF-8 bytes), by the
-    URL the crawl requests (``requisite_url``), each URL once, in page order."""
-    data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
-    try:
-        root = etree.fromstring(data, _parser()) if data.strip() else None
-    except (etree.ParserError, ValueError):
-        root = None
-    if root is None:
-        return []
-    return from_references(requisite_references(root), url, document_extensions)
+    URL the crawl requests (``requisite_url``), each URL once, in page order: the page is
+    parsed as the extraction parses it (``load_page``), whose references the crawl reads."""
+    return from_references(load_page(url, html).references, url, document_extensions)
 
 
 def from_references(references: Iterable[tuple[str, str, str]], url: str,
