@@ -124,12 +124,16 @@ def _windowed_registry(tmp_path, base):
     return registry
 
 
-def test_a_manual_crawl_outside_the_window_is_refused(tmp_path):
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_manual_crawl_outside_the_window_is_refused(tmp_path, workers):
+    """Once, before anything starts: with --workers too, the parent refuses (no worker, no
+    database, no lock)."""
     registry = _windowed_registry(tmp_path, "http://127.0.0.1:9/")
     result = CliRunner().invoke(main, [
         "crawl", "binhlieu", "--registry", str(registry), "--out", str(tmp_path / "out"),
-        "-s", "CRAWL_WINDOW_CLOCK_START=2026-11-26T12:00:00+07:00"])
+        "-s", "CRAWL_WINDOW_CLOCK_START=2026-11-26T12:00:00+07:00", *workers])
     assert result.exit_code == 1
+    assert not (tmp_path / "out").exists()
     assert "binhlieu may be crawled only inside its window 22:00-05:00 (Asia/Ho_Chi_Minh); " \
            "it is 12:00 there" in result.output and "--ignore-window" in result.output
 

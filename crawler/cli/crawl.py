@@ -21,12 +21,14 @@ class WindowClosedExit(click.ClickException):
 
 
 def _check_window(portal, settings) -> None:
-    """A crawl of a portal with a window starts only inside it (unless --ignore-window)."""
-    if not settings.getbool("CRAWL_WINDOW_ENABLED", True):
+    """A crawl of a portal with a window starts only inside it (unless --ignore-window).
+    ``settings``: Scrapy's, or the plain dict of ``crawl --workers``' parent."""
+    enabled = settings.get("CRAWL_WINDOW_ENABLED", True)
+    if str(enabled).strip().lower() in ("false", "0", "no", "off"):
         return
     from zoneinfo import ZoneInfo
 
-    from crawler.extensions.crawl_window import clock_from_settings, portal_window
+    from crawler.scheduling.window import clock_from_settings, portal_window
 
     try:
         window = portal_window(portal, settings)
@@ -174,11 +176,13 @@ def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out:
     # The one portal crawled (--id names an ad-hoc one only): its lock, its resume, its workers.
     crawled_id = portal_ids[0] if portal_ids else adhoc.id
     if workers > 1:
-        # The workers are `portal-archive crawl` themselves (each checks the window); this
-        # process only starts and watches them, without loading Scrapy (crawl_workers).
+        # The workers are `portal-archive crawl` themselves; this process only starts and
+        # watches them, without loading Scrapy (crawl_workers). Outside the portal's window
+        # it says so once and starts none.
         from crawler.cli.crawl_workers import light_settings, run_workers
 
         settings = light_settings(out, settings_)
+        _check_window(get_portal(portal_ids[0], registry) if portal_ids else adhoc, settings)
 
         target = ["--url", url] + (["--id", portal_id] if portal_id else []) if url \
             else [portal_ids[0]]

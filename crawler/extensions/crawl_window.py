@@ -23,9 +23,6 @@ Settings: ``CRAWL_WINDOW_ENABLED`` (True), ``CRAWL_WINDOW`` and ``CRAWL_WINDOW_T
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -33,38 +30,19 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import call_later
 
 from crawler.fatal import close_spider
-from crawler.scheduling.triggers import DEFAULT_TZ
-from crawler.scheduling.window import in_window, parse_window, window_end
+from crawler.scheduling.window import (  # noqa: F401 - re-exported for callers
+    Clock,
+    clock_from_settings,
+    in_window,
+    portal_window,
+    window_end,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 REASON = "window_closed"
-Clock = Callable[[], datetime]
-
-
-def clock_from_settings(settings: BaseSettings) -> Clock:
-    """The wall clock, or one started at ``CRAWL_WINDOW_CLOCK_START`` and running from there."""
-    start = settings.get("CRAWL_WINDOW_CLOCK_START")
-    if not start:
-        return lambda: datetime.now(UTC)
-    origin, t0 = datetime.fromisoformat(str(start)), time.monotonic()
-    if origin.tzinfo is None:
-        raise ValueError(f"CRAWL_WINDOW_CLOCK_START {start!r} needs a UTC offset")
-    return lambda: origin + timedelta(seconds=time.monotonic() - t0)
-
-
-def portal_window(portal: Any, settings: BaseSettings) -> tuple[str, str] | None:
-    """(window, time zone) of a crawl: the settings', else the portal's; None without one."""
-    extra = getattr(portal, "extra", None) or {}
-    window = settings.get("CRAWL_WINDOW") or extra.get("window")
-    if not window:
-        return None
-    parse_window(window)  # ValueError names the problem
-    zone = settings.get("CRAWL_WINDOW_TIMEZONE") or getattr(portal, "timezone", DEFAULT_TZ)
-    return window, zone
 
 
 class CrawlWindow:

@@ -7,7 +7,10 @@ window to open and then runs once."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+import time as monotonic_clock
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # Exit status of a crawl stopped at the end of its window (``portal-archive crawl``).
@@ -48,3 +51,30 @@ def in_window(window: str, moment: datetime, timezone: str) -> bool:
     if start < end:
         return start <= local < end
     return local >= start or local < end  # past midnight
+
+
+Clock = Callable[[], datetime]
+
+
+def clock_from_settings(settings: Any) -> Clock:
+    """The wall clock, or one started at ``CRAWL_WINDOW_CLOCK_START`` and running from there."""
+    start = settings.get("CRAWL_WINDOW_CLOCK_START")
+    if not start:
+        return lambda: datetime.now(UTC)
+    origin, t0 = datetime.fromisoformat(str(start)), monotonic_clock.monotonic()
+    if origin.tzinfo is None:
+        raise ValueError(f"CRAWL_WINDOW_CLOCK_START {start!r} needs a UTC offset")
+    return lambda: origin + timedelta(seconds=monotonic_clock.monotonic() - t0)
+
+
+def portal_window(portal: Any, settings: Any) -> tuple[str, str] | None:
+    """(window, time zone) of a crawl: the settings', else the portal's; None without one."""
+    extra = getattr(portal, "extra", None) or {}
+    window = settings.get("CRAWL_WINDOW") or extra.get("window")
+    if not window:
+        return None
+    parse_window(window)  # ValueError names the problem
+    from crawler.scheduling.triggers import DEFAULT_TZ
+
+    zone = settings.get("CRAWL_WINDOW_TIMEZONE") or getattr(portal, "timezone", DEFAULT_TZ)
+    return window, zone
