@@ -254,3 +254,20 @@ def test_a_queue_ahead_of_the_slots_keeps_every_slot_busy(tmp_path):
     upfront_rounds, _ = run_on(nodes(), 20, tmp_path, queue_ahead=None)
     rounds, spread = run_on(nodes(), 20, tmp_path, queue_ahead=8)
     assert rounds == upfront_rounds and spread == {"http://a:6800": 10, "http://b:6800": 10}
+
+
+def test_a_dead_node_is_asked_once_a_round_not_once_a_job(tmp_path):
+    """An unreachable node answers after its timeout: remembered for the round, its jobs do
+    not each wait the timeout out again."""
+    alive, dead = FakeNode("http://alive:6800", rounds=50), FakeNode("http://dead:6800", 50)
+    now = [0.0]
+    launcher = launcher_with([alive, dead], now, tmp_path)
+    handles = [launcher.launch(portal(f"p{i}"), "full") for i in range(6)]
+    on_dead = [h for h in handles if h.node is dead]
+    assert len(on_dead) == 3
+    dead.alive = False
+    asked = dead.calls["listjobs"]
+    for handle in handles:  # one poll round
+        handle.poll()
+    assert dead.calls["listjobs"] - asked == 1
+    assert all(h.failures == 1 for h in on_dead)

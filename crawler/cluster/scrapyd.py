@@ -256,7 +256,8 @@ class ScrapydLauncher:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     states_ttl: float = 0.5  # seconds one job list of a node answers its jobs' polls
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
-    _states: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict, repr=False)
+    _states: dict[str, tuple[float, dict[str, str] | Exception]] = field(default_factory=dict,
+                                                                        repr=False)
 
     def job_state(self, node: ScrapydNode, job: str) -> str:
         """The job's state from its node's job list, fetched once per poll round: polling
@@ -264,8 +265,15 @@ class ScrapydLauncher:
         now = self.monotonic()
         cached = self._states.get(node.url)
         if cached is None or now - cached[0] > self.states_ttl:
-            cached = (now, node.job_states())
+            try:
+                cached = (now, node.job_states())
+            except (NodeUnreachableError, ScrapydError) as exc:
+                # Remembered for the round too: each job of a dead node would otherwise wait
+                # out the connection timeout again, and one round take jobs x timeout.
+                cached = (now, exc)
             self._states[node.url] = cached
+        if isinstance(cached[1], Exception):
+            raise cached[1]
         return cached[1].get(job, "")
 
     def shard_dir(self, job: str) -> Path:
