@@ -320,7 +320,9 @@ class RotatingWarcWriter:
                 payload=payload,
                 payload_digest=payload_digest,
             )
-        resp_ptr = self._write(resp, STORED_LEVEL if _compressed_payload(ex) else GZIP_LEVEL)
+        # A revisit holds headers only: deflated like any text.
+        stored = revisit_of is None and _compressed_payload(ex)
+        resp_ptr = self._write(resp, STORED_LEVEL if stored else GZIP_LEVEL)
         target = _request_target(ex.url)
         req_headers = StatusAndHeaders(
             f"{ex.method} {target} {ex.protocol}", list(ex.request_headers), is_http_request=True

@@ -200,3 +200,19 @@ def test_record_cut_inside_its_gzip_member_is_not_accepted(tmp_path):
             seen.append(rec.record_id)
     assert req.record_id not in seen
     assert err.value.offset == req.offset
+
+
+def test_a_revisit_of_a_compressed_payload_is_deflated(tmp_path):
+    """The revisit record holds headers only: nothing compressed to store as is."""
+    from archive.writer import RevisitTarget
+
+    ex = exchange(gzip.compress(b"<p>wire</p>" * 200, mtime=0))
+    ex.response_headers += [("Content-Encoding", "gzip")] + [
+        (f"X-Header-{i}", "cùng một giá trị " * 4) for i in range(20)]
+    target = RevisitTarget("<urn:uuid:00000000-0000-0000-0000-000000000099>", ex.url,
+                           "2022-01-27T03:16:00Z")
+    with pinned_writer(tmp_path) as w:
+        _, resp, _ = w.write_exchange(ex, revisit_of=target)
+    data = (tmp_path / resp.filename).read_bytes()[resp.offset:resp.offset + resp.length]
+    assert resp.length < len(gzip.decompress(data)) / 2
+    assert read_record_at(tmp_path / resp.filename, resp.offset).rec_type == "revisit"
