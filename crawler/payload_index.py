@@ -56,7 +56,9 @@ class PayloadIndex:
             return None
         try:
             row = conn.execute(self._sql, [digest, self.crawl_id]).fetchone()
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            if "no such column" not in str(exc):
+                return None  # a database busy or being made: no revisit this time, no switch
             # An archive from before truncation marks (m014) or revisits (m006).
             self._sql = _ORIGINAL.format(truncated="")
             try:
