@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crawler.registry import Portal
-from crawler.scheduling.locked import LOCKED_EXIT
+from crawler.scheduling.locked import LOCKED_EXIT, portal_lock
 from crawler.scheduling.runlog import RunLog, last_error
 from crawler.scheduling.window import WINDOW_CLOSED_EXIT, in_window
 
@@ -61,7 +61,8 @@ class SubprocessLauncher:
     registry: str | None = None
 
     def command(self, portal: Portal, mode: str) -> list[str]:
-        lock = self.out / "locks" / f"{portal.id}.lock"
+        # The path the crawl itself checks (crawler/cli/crawl.py _hold_lock): one definition.
+        lock = portal_lock(self.out, portal.id)
         crawl = [sys.executable, "-m", "crawler.cli", "crawl", portal.id, "--out", str(self.out)]
         if self.registry:
             crawl += ["--registry", self.registry]
@@ -71,7 +72,7 @@ class SubprocessLauncher:
         last = last_crawl(self.out / "archive.db", portal.id)
         if last and last[1] == "window_closed":
             crawl += ["--resume"]  # the last crawl stopped at its window's end: go on with it
-        return [sys.executable, "-m", "crawler.scheduling.locked", str(lock), "--", *crawl]
+        return [sys.executable, "-m", "crawler.scheduling.locked", lock, "--", *crawl]
 
     def launch(self, portal: Portal, mode: str, log_file: Path) -> subprocess.Popen:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +82,7 @@ class SubprocessLauncher:
 
     def run_alive(self, portal_id: str, pid: int | None) -> bool:
         """Whether a crawl of the portal still runs: someone holds its lock."""
-        lock = self.out / "locks" / f"{portal_id}.lock"
+        lock = Path(portal_lock(self.out, portal_id))
         return lock_held(lock) if lock.exists() else pid_alive(pid)
 
 
