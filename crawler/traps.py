@@ -28,13 +28,15 @@ PAGE_PARAMS = frozenset({"page", "p", "trang", "pageindex", "pagenum", "start_pa
 YEAR_PARAMS = frozenset({"year", "nam", "y"})
 MIN_YEAR = 1995  # no Vietnamese government portal is older
 MAX_URL = 2000
+# A pager beyond this page is a trap (a QNP category of 20,000 articles has 2,000 pages of 10).
+MAX_PAGE = 5000
 _PATH_YEAR = re.compile(r"/((?:19|20|21)\d\d)/(?:0?[1-9]|1[0-2])(?:/|$)")
 
 
 class TrapRules:
     """``reason(url)``: why ``url`` is a trap, or None."""
 
-    def __init__(self, max_page: int = 5000, years_ahead: int = 1,
+    def __init__(self, max_page: int = MAX_PAGE, years_ahead: int = 1,
                  now: datetime | None = None) -> None:
         self.max_page = max_page
         self.min_year = MIN_YEAR
@@ -45,7 +47,7 @@ class TrapRules:
         """The rules a crawl's settings ask for, or None when ``TRAPS_ENABLED`` is off."""
         if not settings.getbool("TRAPS_ENABLED", True):
             return None
-        return cls(settings.getint("TRAPS_MAX_PAGE", 5000),
+        return cls(settings.getint("TRAPS_MAX_PAGE", MAX_PAGE),
                    settings.getint("TRAPS_YEARS_AHEAD", 1))
 
     def reason(self, url: str) -> str | None:
