@@ -142,3 +142,25 @@ def test_a_resumed_crawl_records_a_replayed_failure_once_reading_the_db_once(tmp
     assert crawler.stats.get("failure_log/http_404") is None
     assert crawler.stats["failure_log/http_500"] == crawler.stats["failure_log/http_503"] == 1
     assert len(connects) == 1
+
+
+def test_an_error_in_a_burst_rolls_it_back_and_stops_once(tmp_path, monkeypatch):
+    """Any error while applying a burst (not only SQLite's) rolls its transaction back and
+    stops the crawl with one line; from the periodic flush it must not just end the timer
+    and leave the transaction open for every later burst to fail on."""
+    from twisted.internet.task import Clock
+
+    crawler = fake_crawler(tmp_path, ARCHIVE_DB_FLUSH_INTERVAL=5)
+    pipeline = SQLiteStorePipeline(crawler)
+    pipeline.clock = Clock()
+    pipeline.spider_opened(crawler.spider)
+
+    def broken(item):
+        raise KeyError("<urn:uuid:missing>")
+
+    monkeypatch.setattr(pipeline, "_index_item", broken)
+    pipeline.process_item(object())
+    pipeline.clock.advance(5)
+    assert not pipeline.store.conn.in_transaction
+    assert pipeline.refused and pipeline.loop.running
+    assert "KeyError" in str(crawler.stats.get_value("archive/fatal_error"))

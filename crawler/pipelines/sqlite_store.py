@@ -91,8 +91,9 @@ class SQLiteStorePipeline:
     def _failed(self, exc: Exception) -> None:
         """A write the database refused (full disk, read-only file) stops the crawl: the WARC
         records stay, and ``crawl --resume`` or ``reindex`` indexes them later."""
+        text = exc if isinstance(exc, sqlite3.Error) else f"{type(exc).__name__}: {exc}"
         stop_crawl(self.crawler, "db_write_error",
-                   f"cannot write the archive database {self.path}: {exc}")
+                   f"cannot write the archive database {self.path}: {text}")
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
@@ -175,7 +176,10 @@ class SQLiteStorePipeline:
                 else:
                     self._index_item(value)
             self.store.commit()
-        except sqlite3.Error as exc:
+        except Exception as exc:  # noqa: BLE001 - see below
+            # Not only the database's refusals: any error leaves the burst's transaction open
+            # (every later burst would fail to begin), and from the periodic flush it would
+            # only stop the timer. Rolled back and said once; the WARC holds every record.
             self.refused = True
             with contextlib.suppress(sqlite3.Error):
                 self.store.conn.rollback()
