@@ -30,6 +30,7 @@ class DiskDupeFilter(BaseDupeFilter):
         self.fingerprinter = crawler.request_fingerprinter
         self.debug = crawler.settings.getbool("DUPEFILTER_DEBUG")
         self.seen = SeenSet()
+        self.stats = crawler.stats
         self.logged = False
 
     @classmethod
@@ -48,3 +49,4 @@ class DiskDupeFilter(BaseDupeFilter):
                          {"request": request, "referer": referer_str(request)},
                          extra={"spider": spider})
             self.logged = True
+        self.stats.inc_value("dupefilter/filtered")  # as Scrapy's RFPDupeFilter counts
