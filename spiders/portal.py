@@ -76,12 +76,10 @@ class PortalSpider(scrapy.Spider):
 
     def _schedule(self, url: str) -> bool:
         """Whether ``url`` is new and one more page may be requested under ``limit``."""
-        if url in self.scheduled:
-            return False
         if self.limit is not None and len(self.scheduled) >= self.limit:
             return False
-        self.scheduled.add(url)
-        return not self._trap(url)
+        # add answers whether it was new: one lookup per link, not a test and an add
+        return self.scheduled.add(url) and not self._trap(url)
 
     def closed(self, reason: str) -> None:
         self.scheduled.close()
