@@ -39,9 +39,7 @@ nodes and, through their process groups, their crawl processes) is stopped at th
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -56,7 +54,13 @@ from crawler.cluster.deploy import deploy
 from crawler.cluster.scrapyd import ScrapydNode, job_portal
 from tests.archive_crawl import cli
 from tests.bench import verdict
-from tests.portal_fixture import start_replica, start_scrapyd, stop, write_portals_registry
+from tests.portal_fixture import (
+    start_replica,
+    start_scrapyd,
+    stop,
+    stop_node,
+    write_portals_registry,
+)
 
 PORTALS = 20
 SITES = ("binhlieu", "tienyen", "bache")  # the replica's QNP sites
@@ -66,23 +70,6 @@ MAX_PROC = 5
 POLL_INTERVAL = 5.0  # Scrapyd's default
 POLITE = ("DOWNLOAD_DELAY=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "REQUISITES_ENABLED=False")
 TARGET_SPEEDUP = 1.8
-
-
-def stop_node(proc: subprocess.Popen) -> None:
-    """Stop a Scrapyd node and its crawl processes (its process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    try:  # crawl processes of the group that outlive their node
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def job_times(nodes: list[str], out: Path) -> dict[str, tuple[float, float, float]]:

@@ -4,6 +4,8 @@ a real Scrapyd node on 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -127,3 +129,22 @@ FAST_SETTINGS = [
     "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=WARNING",
 ]
+
+
+def stop_node(proc: subprocess.Popen) -> None:
+    """Stop a Scrapyd node and its crawl processes (its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    try:  # crawl processes of the group that outlive their node
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if proc.poll() is None:  # not a group leader after all: never wait forever
+        proc.kill()
+    proc.wait()

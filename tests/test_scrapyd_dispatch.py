@@ -41,10 +41,6 @@ class FakeNode(ScrapydNode):
             states["finished" if done >= self.rounds else "running"].append({"id": job})
         return states
 
-    def job_state(self, job: str) -> str:  # one request per job: what the loop must not use
-        self._answer("status")
-        return ""
-
     def schedule(self, spider: str, job: str, args: dict, settings: dict) -> str:
         self._answer("schedule")
         self.jobs[job] = 0
@@ -83,7 +79,6 @@ def test_one_job_list_per_node_per_round_whatever_the_number_of_jobs(tmp_path):
                       sleep=sleep)
     assert {pid: h.poll() for pid, h in handles.items()} == {f"p{i}": 0 for i in range(8)}
     assert sorted(len(n.jobs) for n in nodes) == [4, 4]  # least busy node: spread evenly
-    assert all(n.calls["status"] == 0 for n in nodes)
     per_round = [{url: b[url] - a[url] for url in a}
                  for a, b in zip(rounds, rounds[1:], strict=False)]
     assert per_round and all(r == {"http://a:6800": 1, "http://b:6800": 1} for r in per_round)

@@ -26,6 +26,7 @@ from tests.portal_fixture import (
     start_replica,
     start_scrapyd,
     stop,
+    stop_node,
     write_portals_registry,
 )
 
@@ -43,7 +44,7 @@ def counts(db: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def cluster_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scrapyd")
-    procs = []
+    procs, node_procs = [], []
     try:
         bases = {}
         for pid in PORTALS:
@@ -54,7 +55,7 @@ def cluster_run(tmp_path_factory):
         nodes = []
         for name in ("node1", "node2"):
             proc, url = start_scrapyd(tmp / name)
-            procs.append(proc)
+            node_procs.append(proc)
             nodes.append(url)
         deployed = deploy(nodes, "1")
         out = tmp / "archive"
@@ -63,6 +64,8 @@ def cluster_run(tmp_path_factory):
         yield {"tmp": tmp, "nodes": nodes, "deployed": deployed, "crawl": crawl, "out": out,
                "registry": registry, "bases": bases}
     finally:
+        for proc in node_procs:  # with the crawl processes of their groups
+            stop_node(proc)
         for proc in procs:
             stop(proc)
 
@@ -223,7 +226,7 @@ def test_a_lost_node_s_job_is_redispatched(cluster_run, tmp_path):
         handle = launcher.launch(portal, "full")
         assert handle.node.url == url  # both idle: the first node
         for _ in range(100):
-            if handle.node.job_state(handle.job) == "running":
+            if handle.node.job_states().get(handle.job) == "running":
                 break
             time.sleep(0.2)
         time.sleep(2)  # mid-crawl: some pages are in the lost shard's WARC

@@ -79,10 +79,6 @@ class ScrapydNode:
     def listjobs(self) -> dict:
         return self._get("listjobs.json", project=self.project)
 
-    def job_state(self, job: str) -> str:
-        """``pending``, ``running``, ``finished`` or ``""`` (the node does not know it)."""
-        return self._get("status.json", job=job, project=self.project).get("currstate") or ""
-
     def job_states(self) -> dict[str, str]:
         """Job id → ``pending``, ``running`` or ``finished``: every job the node knows, in one
         request."""
