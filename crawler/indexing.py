@@ -98,14 +98,29 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     non-ASCII characters is a misdeclaration (Vietnamese portals are UTF-8; Latin-1 text is
     practically never valid multi-byte UTF-8), so the page is read as UTF-8.
     """
+    return decode_html_source(body, content_type)[0]
+
+
+def decode_html_source(body: bytes, content_type: str | None) -> tuple[str, bytes | None]:
+    """``decode_html``'s text, and the bytes it is the exact UTF-8 decoding of (the body
+    without its BOM), or None when it is not (another charset, replaced invalid bytes): the
+    parser can then take those bytes instead of the text encoded again (~0.1 ms of a 90 KB
+    page)."""
     charset = http_content_type_encoding(content_type or "")
     if charset and charset.lower() in _DEFAULT_CHARSETS and not body.isascii():
+        source = body.removeprefix(b"\xef\xbb\xbf")
         try:
-            return body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+            return source.decode("utf-8"), source
         except UnicodeDecodeError:
             pass
-    _, text = html_to_unicode(content_type or "", body)
-    return text
+    encoding, text = html_to_unicode(content_type or "", body)
+    # w3lib decodes with errors="replace": no U+FFFD in the text means nothing was replaced
+    # (a U+FFFD of the page itself only costs this shortcut).
+    if encoding == "utf-8" and "\ufffd" not in text:
+        return text, body.removeprefix(b"\xef\xbb\xbf")
+    if body.isascii() and text == body.decode("ascii"):  # any ASCII-compatible charset
+        return text, body
+    return text, None
 
 
 def index_page(
@@ -205,9 +220,9 @@ def analyse(url: str, body: bytes, content_type: str | None, family: str,
     from crawler.extract import extract, get_family
 
     try:
-        html = decode_html(body, content_type)
+        html, source = decode_html_source(body, content_type)
         name = resolve_family(family, url, html)
-        result = extract(url, html, family=name, references=references)
+        result = extract(url, html, family=name, references=references, utf8=source)
         record = result.to_dict()
     except Exception as exc:  # noqa: BLE001 - a failed extraction is not a failed capture
         reason = f"extraction crashed: {type(exc).__name__}: {exc}"[:500]

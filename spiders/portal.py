@@ -24,7 +24,7 @@ from crawler.errors import PortalArchiveError
 from crawler.incremental import MODES, open_plan
 from crawler.indexing import analyse, portal_article_key, resolve_family
 from crawler.items import PageItem
-from crawler.middlewares.warc_capture import join_href, remember_hrefs
+from crawler.middlewares.warc_capture import href_joiner, remember_hrefs
 from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_domains
 from crawler.seen import SeenSet
 from crawler.sharding import parse_shard, shard_of
@@ -171,7 +171,7 @@ class PortalSpider(scrapy.Spider):
         family = get_family(resolve_family(record.get("family") or self.family_name,
                                            response.url))
         links: list[tuple[str, str | None]] = []
-        base = page.base_url or response.url
+        join = href_joiner(page.base_url or response.url)
         for href in hrefs:
             href = href.strip()
             # An incremental crawl judges every link of every page: whether a listing page
@@ -183,7 +183,7 @@ class PortalSpider(scrapy.Spider):
                 self.judged.add(href)
             if href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
-            url = join_href(base, href)
+            url = join(href)
             if url is None or not self._in_scope(url) or not family.should_follow(url):
                 continue
             article_id = family.article_id(url)

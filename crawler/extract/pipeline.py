@@ -237,12 +237,15 @@ def _record_failures(rec: ArticleRecord, cascade: _Cascade) -> None:
 
 
 def extract(url: str, html: str | bytes, family: str = "auto",
-            encoding: str | None = None, references: bool = True) -> ArticleRecord:
+            encoding: str | None = None, references: bool = True,
+            utf8: bytes | None = None) -> ArticleRecord:
     """Extract one page into an ``ArticleRecord``. Never raises: every problem is recorded
     in ``failures`` (per field), and a page that cannot be parsed yields an empty record.
-    ``references``: collect what may reference page requisites (``rec.references``)."""
+    ``references``: collect what may reference page requisites (``rec.references``).
+    ``utf8``: the bytes a text ``html`` is the exact UTF-8 decoding of, if the caller has
+    them (parsed instead of the text encoded again)."""
     try:
-        return _extract(url, html, family, encoding, references)
+        return _extract(url, html, family, encoding, references, utf8)
     except Exception as exc:  # last line of defence: the crawler must keep going
         rec = ArticleRecord(url=url if isinstance(url, str) else str(url or ""),
                             family=family if isinstance(family, str) else "generic")
@@ -251,10 +254,10 @@ def extract(url: str, html: str | bytes, family: str = "auto",
 
 
 def _extract(url: Any, html: Any, family: str, encoding: str | None,
-             references: bool = True) -> ArticleRecord:
+             references: bool = True, utf8: bytes | None = None) -> ArticleRecord:
     url = url if isinstance(url, str) else ("" if url is None else str(url))
     failures: dict[str, str] = {}
-    page = load_page(url, html, encoding, references)
+    page = load_page(url, html, encoding, references, utf8)
     fam, how = _resolve_family(url, page.text, family if isinstance(family, str) else "auto",
                                failures)
     rec = ArticleRecord(url=url, family=fam.name, failures=failures)

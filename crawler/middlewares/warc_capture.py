@@ -40,6 +40,7 @@ import logging
 import platform
 import socket
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -414,10 +415,21 @@ def join_href(base: str, href: str) -> str | None:
     """``urljoin(base, href)``, None for an href that makes no URL (``join_url``: the link
     is skipped); host-relative hrefs (the same ~60 menu links on every page of a portal) are
     joined once per site, not once per page."""
-    if href.startswith("/") and not href.startswith("//"):
-        parts = urlsplit(base)
-        return _join_rooted(f"{parts.scheme}://{parts.netloc}/", href)
-    return join_url(base, href)
+    return href_joiner(base)(href)
+
+
+def href_joiner(base: str) -> Callable[[str], str | None]:
+    """``join_href`` with ``base`` fixed: a page's links are joined against one base, whose
+    origin is worked out once, not once per link."""
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}/"
+
+    def join(href: str) -> str | None:
+        if href.startswith("/") and not href.startswith("//"):
+            return _join_rooted(origin, href)
+        return join_url(base, href)
+
+    return join
 
 
 def _outlinks(response: Response) -> list[str]:
@@ -435,10 +447,11 @@ def _outlinks(response: Response) -> list[str]:
         except ValueError:  # a <base href> that makes no URL: ignored (crawler.indexing)
             base = response.url
     seen: dict[str, None] = {}
+    join = href_joiner(base)
     for href in page_hrefs(response):
         href = href.strip()
         if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
-            url = join_href(base, href)
+            url = join(href)
             if url and url.startswith(("http://", "https://")) and " " not in url:
                 seen.setdefault(url, None)
     return list(seen)
