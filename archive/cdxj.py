@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,6 +199,7 @@ def cdxj_line(record: ArcWarcRecord, filename: str, offset: int, length: int) ->
            f"{json.dumps(index)}\n"
 
 
+@lru_cache(maxsize=256)  # a page's request, response and metadata records share its URL
 def _urlkey(url: str | None) -> str | None:
     import surt  # its import (tldextract, requests) waits for the first line
 

@@ -38,39 +38,40 @@ class SeenSet:
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
         self._db.execute("CREATE TABLE seen (h INTEGER PRIMARY KEY)")
-        self._recent: OrderedDict[int, None] = OrderedDict()
+        # Keyed by the member itself, not its hash: a repeated menu link is then answered by
+        # one dict lookup (a string caches its own hash), with no blake2b at all.
+        self._recent: OrderedDict[str | bytes, None] = OrderedDict()
         self._cache_size = cache_size
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
-    def _remember(self, h: int) -> None:
-        self._recent[h] = None
+    def _remember(self, key: str | bytes) -> None:
+        self._recent[key] = None
         if len(self._recent) > self._cache_size:
             self._recent.popitem(last=False)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str | bytes):
             return False
-        h = key_hash(key)
-        if h in self._recent:
-            self._recent.move_to_end(h)
+        if key in self._recent:
+            self._recent.move_to_end(key)
             return True
-        found = self._db.execute("SELECT 1 FROM seen WHERE h = ?", (h,)).fetchone()
+        found = self._db.execute("SELECT 1 FROM seen WHERE h = ?", (key_hash(key),)).fetchone()
         if found:
-            self._remember(h)
+            self._remember(key)
         return found is not None
 
     def add(self, key: str | bytes) -> bool:
         """Add ``key``; True when it was not a member yet."""
-        h = key_hash(key)
-        if h in self._recent:
-            self._recent.move_to_end(h)
+        if key in self._recent:
+            self._recent.move_to_end(key)
             return False
-        new = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (h,)).rowcount == 1
+        new = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)",
+                               (key_hash(key),)).rowcount == 1
         self._count += new
-        self._remember(h)
+        self._remember(key)
         return new
 
     def close(self) -> None:
