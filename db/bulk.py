@@ -1,14 +1,15 @@
 """Bulk loading a new archive database: full-text indexes built once at the end, not per row.
 
 Every ``articles`` row written through ``ArchiveStore`` fires the triggers that keep the
-full-text tables (``articles_fts``, ``articles_folded_fts``) in step, and FTS5 writes each
-statement's terms to disk as a segment of its own that later merges rewrite: most of the cost
-of a row. ``deferred_search_index`` sets those triggers aside while a new database is filled
-(``portal-archive reindex``), then puts them back as they were and ``rebuild``s each index
-from its content table in one pass: the same index the triggers would have kept (FTS5's
-``integrity-check`` holds), built several times faster. Only triggers whose every write goes
-to an external-content FTS5 table are set aside (found in ``sqlite_master``, so a later
-migration's index is handled too); a trigger that also writes elsewhere keeps running.
+full-text table (``articles_folded_fts``, and any other external-content FTS5 table) in
+step, and FTS5 writes each statement's terms to disk as a segment of its own that later
+merges rewrite: most of the cost of a row. ``deferred_search_index`` sets those triggers
+aside while a new database is filled (``portal-archive reindex``), then puts them back as
+they were and ``rebuild``s each index from its content table in one pass: the same index the
+triggers would have kept (FTS5's ``integrity-check`` holds), built several times faster.
+Only triggers whose every write goes to an external-content FTS5 table are set aside (found
+in ``sqlite_master``, so a later migration's index is handled too); a trigger that also
+writes elsewhere keeps running.
 If the load stops half-way the triggers are missing: use it on a file being built only.
 """
 

@@ -38,6 +38,12 @@ def content_hash(record: dict[str, Any]) -> str:
     return hashlib.sha1(data.encode("utf-8")).hexdigest()
 
 
+_INSERT_VERSION = """INSERT INTO article_versions (id, article, version, content_hash,
+    first_capture_id, first_seen_at, title, published_at, published_raw, date_precision, author,
+    author_raw, summary, body_text, body_html, category, sources)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
 class ArchiveStore:
     """The archive database of one output directory."""
 
@@ -203,49 +209,55 @@ class ArchiveStore:
             published_raw=record.get("published_raw"),
             date_precision=record.get("date_precision"),
         )
+        version_row = [chash, capture_id, captured_at, record.get("title"),
+                       record.get("published_at"), record.get("published_raw"),
+                       record.get("date_precision"), record.get("author"),
+                       record.get("author_raw"), record.get("summary"), record.get("body_text"),
+                       record.get("body_html"), record.get("category"),
+                       json.dumps(record.get("sources") or {}, ensure_ascii=False,
+                                  sort_keys=True)]
         if row is None:
-            # The text goes in with the row, so the search triggers index it once (an insert
-            # of an empty row and an update would index it, delete it and index it again).
+            # One INSERT with the row's final values: the text goes in with the row, so the
+            # search triggers index it once, and no UPDATE rewrites the freshly written row
+            # (text and all) to fill in its version. The version's id is chosen here, as
+            # SQLite would choose it (the largest + 1), inside a write transaction so that
+            # no other writer takes it in between.
+            if not self.conn.in_transaction:
+                self.conn.execute("BEGIN IMMEDIATE")
+            version_id = self.conn.execute(
+                "SELECT coalesce(max(id), 0) + 1 FROM article_versions").fetchone()[0]
             cur = self.conn.execute(
-                f"INSERT INTO articles (portal_id, article_id, url, first_captured_at, versions,"
-                f" {', '.join(current)}) VALUES (?, ?, ?, ?, 0{', ?' * len(current)})",
-                [portal_id, article_key, canonical_url, captured_at, *current.values()],
+                f"INSERT INTO articles (portal_id, article_id, url, first_captured_at, "
+                f"last_captured_at, versions, current_version_id, last_capture_id, view_count, "
+                f"{', '.join(current)}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?"
+                f"{', ?' * len(current)})",
+                [portal_id, article_key, canonical_url, captured_at, captured_at, version_id,
+                 capture_id, record.get("view_count"), *current.values()],
             )
-            article_pk, versions = cur.lastrowid, 0
-            previous_version = None
+            article_pk, previous_version = cur.lastrowid, None
+            self.conn.execute(_INSERT_VERSION, [version_id, article_pk, 1, *version_row])
         else:
             article_pk, versions = row
             previous_version = self.conn.execute(
                 "SELECT current_version_id FROM articles WHERE id = ?", [article_pk]
             ).fetchone()[0]
-        version = self.conn.execute(
-            "SELECT id FROM article_versions WHERE article = ? AND content_hash = ?",
-            [article_pk, chash],
-        ).fetchone()
-        if version is None:
-            versions += 1
-            cur = self.conn.execute(
-                """INSERT INTO article_versions (article, version, content_hash,
-                   first_capture_id, first_seen_at, title, published_at, published_raw,
-                   date_precision, author, author_raw, summary, body_text, body_html, category,
-                   sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [article_pk, versions, chash, capture_id, captured_at, record.get("title"),
-                 record.get("published_at"), record.get("published_raw"),
-                 record.get("date_precision"), record.get("author"), record.get("author_raw"),
-                 record.get("summary"), record.get("body_text"), record.get("body_html"),
-                 record.get("category"),
-                 json.dumps(record.get("sources") or {}, ensure_ascii=False, sort_keys=True)],
+            version = self.conn.execute(
+                "SELECT id FROM article_versions WHERE article = ? AND content_hash = ?",
+                [article_pk, chash],
+            ).fetchone()
+            if version is None:
+                versions += 1
+                version_id = self.conn.execute(
+                    _INSERT_VERSION, [None, article_pk, versions, *version_row]).lastrowid
+            else:
+                version_id = version[0]
+            self.conn.execute(
+                f"""UPDATE articles SET url = ?, {', '.join(f'{k} = ?' for k in current)},
+                    view_count = ?, last_captured_at = ?, versions = ?, current_version_id = ?,
+                    last_capture_id = ? WHERE id = ?""",
+                [canonical_url, *current.values(), record.get("view_count"), captured_at,
+                 versions, version_id, capture_id, article_pk],
             )
-            version_id = cur.lastrowid
-        else:
-            version_id = version[0]
-        self.conn.execute(
-            f"""UPDATE articles SET url = ?, {', '.join(f'{k} = ?' for k in current)},
-                view_count = ?, last_captured_at = ?, versions = ?, current_version_id = ?,
-                last_capture_id = ? WHERE id = ?""",
-            [canonical_url, *current.values(), record.get("view_count"), captured_at,
-             versions, version_id, capture_id, article_pk],
-        )
         self.conn.execute(
             "INSERT OR REPLACE INTO article_captures (article, capture_id, version_id, url, "
             "captured_at, view_count, view_count_raw) VALUES (?, ?, ?, ?, ?, ?, ?)",

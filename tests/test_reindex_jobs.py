@@ -50,8 +50,8 @@ def schema(path: Path) -> set[tuple]:
 
 def fts_intact(path: Path) -> None:
     conn = sqlite3.connect(path)
-    for fts in ("articles_fts", "articles_folded_fts"):  # raises on a mismatch
-        conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+    # raises on a mismatch
+    conn.execute("INSERT INTO articles_folded_fts (articles_folded_fts) VALUES ('integrity-check')")
     conn.close()
 
 
@@ -255,25 +255,24 @@ def test_deferred_search_index_restores_triggers_and_builds_the_same_index(tmp_p
     live, bulk = ArchiveStore(tmp_path / "live.db"), ArchiveStore(tmp_path / "bulk.db")
     before = schema(tmp_path / "bulk.db")
     assert {name for name, _, _ in index_triggers(bulk.conn)} == {
-        "articles_ai", "articles_ad", "articles_au", "articles_folded_ai",
-        "articles_folded_ad", "articles_folded_au"}
+        "articles_folded_ai", "articles_folded_ad", "articles_folded_au"}
     # a trigger writing somewhere besides an index keeps running
     bulk.conn.execute("CREATE TABLE audit (id INTEGER)")
     bulk.conn.execute("CREATE TRIGGER both_ai AFTER INSERT ON articles BEGIN "
-                      "INSERT INTO audit VALUES (new.id); INSERT INTO articles_fts "
-                      "(articles_fts, rowid, title, body_text) VALUES ('delete', new.id, "
+                      "INSERT INTO audit VALUES (new.id); INSERT INTO articles_folded_fts "
+                      "(articles_folded_fts, rowid, title, body_text) VALUES ('delete', new.id, "
                       "new.title, new.body_text); END")
     assert "both_ai" not in {name for name, _, _ in index_triggers(bulk.conn)}
     bulk.conn.execute("DROP TRIGGER both_ai")
     bulk.conn.execute("DROP TABLE audit")
     fill(live)
     with deferred_search_index(bulk.conn) as rebuilt:
-        assert rebuilt == ["articles_folded_fts", "articles_fts"]
+        assert rebuilt == ["articles_folded_fts"]
         assert not index_triggers(bulk.conn)
         fill(bulk)
     assert schema(tmp_path / "bulk.db") == before
-    for fts, words in [("articles_fts", "Bình"), ("articles_fts", "mở rộng"),
-                       ("articles_fts", "nông"), ("articles_folded_fts", "duong binh"),
+    for fts, words in [("articles_folded_fts", "Bình"), ("articles_folded_fts", "mở rộng"),
+                       ("articles_folded_fts", "nông"), ("articles_folded_fts", "duong binh"),
                        ("articles_folded_fts", "giao thong"), ("articles_folded_fts", "hop")]:
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid"
         found = bulk.conn.execute(sql, [words]).fetchall()
