@@ -32,6 +32,13 @@ _ORIGINAL = (
 )
 
 
+# A 304's revisit refers to the URL's latest full capture (crawler/middlewares/warc_capture.py).
+_LATEST = (
+    "SELECT warc_record_id, fetched_at FROM captures WHERE url = ? AND status BETWEEN 200 AND "
+    "299 AND refers_to IS NULL ORDER BY fetched_at DESC LIMIT 1"
+)
+
+
 class PayloadIndex:
     def __init__(self, db_path: Path, crawl_id: str) -> None:
         self.db_path = Path(db_path)
@@ -66,6 +73,17 @@ class PayloadIndex:
             except sqlite3.OperationalError:
                 return None
         return RevisitTarget(*row) if row else None
+
+    def latest(self, url: str) -> tuple[str, str] | None:
+        """(record id, fetched_at) of the URL's latest full capture in the archive, if any,
+        through the same read-only connection (an incremental crawl asks for every 304)."""
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            return conn.execute(_LATEST, [url]).fetchone()
+        except sqlite3.OperationalError:
+            return None
 
     def add(self, digest: str, target: RevisitTarget) -> None:
         """A full record this crawl just wrote (found here until the database has it)."""

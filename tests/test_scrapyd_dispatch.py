@@ -84,6 +84,20 @@ def test_one_job_list_per_node_per_round_whatever_the_number_of_jobs(tmp_path):
     assert per_round and all(r == {"http://a:6800": 1, "http://b:6800": 1} for r in per_round)
 
 
+def test_dispatching_a_round_asks_each_node_for_its_jobs_once_per_change(tmp_path):
+    """Launching 8 portals checks that none is already active from the round's job lists:
+    a node is asked again only after it was given a job, not every node per portal."""
+    nodes = [FakeNode("http://a:6800", rounds=3), FakeNode("http://b:6800", rounds=3)]
+    launcher = launcher_with(nodes, [0.0], tmp_path)
+    handles = [launcher.launch(portal(f"p{i}"), "full") for i in range(8)]
+    assert [type(h).__name__ for h in handles] == ["ScrapydJob"] * 8
+    asked = sum(n.calls["listjobs"] for n in nodes)
+    assert asked <= 2 + 8  # once each at first, then the node that took the last job
+    # a portal whose job is still running on its node is not dispatched twice
+    again = launcher.launch(portal("p3"), "full")
+    assert type(again).__name__ == "_Locked" and sum(len(n.jobs) for n in nodes) == 8
+
+
 def test_a_lost_job_is_redispatched_while_others_still_run(tmp_path):
     slow, doomed = FakeNode("http://slow:6800", rounds=50), FakeNode("http://doomed:6800", 50)
     now = [0.0]

@@ -171,19 +171,6 @@ class Cluster:
             raise NoNodeError(", ".join(n.url for n in self.nodes))
         return min(loads, key=lambda t: t[:2])[2]
 
-    def active_jobs(self) -> dict[str, tuple[ScrapydNode, str]]:
-        """Portal → (node, job) for every pending or running job on a reachable node."""
-        active: dict[str, tuple[ScrapydNode, str]] = {}
-        for node in self.nodes:
-            try:
-                jobs = node.listjobs()
-            except (NodeUnreachableError, ScrapydError):
-                continue  # a node without the project yet has no job of it
-            for state in ("pending", "running"):
-                for job in jobs.get(state, []):
-                    active[job_portal(job["id"])] = (node, job["id"])
-        return active
-
 
 @dataclass
 class ScrapydJob:
@@ -258,6 +245,9 @@ class ScrapydLauncher:
     def job_state(self, node: ScrapydNode, job: str) -> str:
         """The job's state from its node's job list, fetched once per poll round: polling
         every job of a many-portal run costs one request per node, not one per job."""
+        return self._node_states(node).get(job, "")
+
+    def _node_states(self, node: ScrapydNode) -> dict[str, str]:
         now = self.monotonic()
         cached = self._states.get(node.url)
         if cached is None or now - cached[0] > self.states_ttl:
@@ -270,7 +260,23 @@ class ScrapydLauncher:
             self._states[node.url] = cached
         if isinstance(cached[1], Exception):
             raise cached[1]
-        return cached[1].get(job, "")
+        return cached[1]
+
+    def active_jobs(self) -> dict[str, tuple[ScrapydNode, str]]:
+        """Portal → (node, job) for every pending or running job on a reachable node, from
+        the same per-round job lists (dispatching a round of portals asks each node once,
+        not once per portal; a node just given a job is asked again)."""
+        active: dict[str, tuple[ScrapydNode, str]] = {}
+        for node in self.cluster.nodes:
+            try:
+                states = self._node_states(node)
+            except (NodeUnreachableError, ScrapydError):
+                continue  # a node without the project yet has no job of it
+            for wanted in ("pending", "running"):  # a running job wins over a pending one
+                for job, state in states.items():
+                    if state == wanted:
+                        active[job_portal(job)] = (node, job)
+        return active
 
     def shard_dir(self, job: str) -> Path:
         return Path(self.node_out) / "shards" / job
@@ -295,13 +301,13 @@ class ScrapydLauncher:
     def run_alive(self, portal_id: str, pid: int | None = None) -> bool:
         """Whether a job of the portal is pending or running on a reachable node (a
         restarted scheduler adopts such runs instead of calling them lost)."""
-        return portal_id in self.cluster.active_jobs()
+        return portal_id in self.active_jobs()
 
     def adopt(self, portal: Portal, mode: str, pid: int | None = None) -> ScrapydJob | None:
         """The portal's pending or running job, for a restarted scheduler: polled like a job
         this launcher dispatched, so how it ended comes from its node and its shard
         (``exit_status``), not from the scheduler's own directory. None: no such job."""
-        active = self.cluster.active_jobs().get(portal.id)
+        active = self.active_jobs().get(portal.id)
         if active is None:
             return None
         node, job = active
@@ -326,7 +332,7 @@ class ScrapydLauncher:
     def launch(self, portal: Portal, mode: str, log_file: Path | None = None,
                node: ScrapydNode | None = None) -> ScrapydJob | _Locked:
         """Dispatch a crawl of ``portal`` to ``node`` (default: the least busy one)."""
-        running = self.cluster.active_jobs().get(portal.id)
+        running = self.active_jobs().get(portal.id)
         if running is not None:
             logger.warning("%s: job %s still active on %s; not dispatched", portal.id,
                            running[1], running[0].url)

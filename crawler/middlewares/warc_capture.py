@@ -94,7 +94,10 @@ class WarcCaptureMiddleware:
         self.index_dir = out / "indexes" if settings.getbool("WARC_CDXJ_ENABLED", True) else None
         self.dedup = settings.getbool("WARC_DEDUP_ENABLED", True)
         self.db_path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
-        self.digests: PayloadIndex | None = None  # crawler/payload_index.py
+        # crawler/payload_index.py: the archive's records, asked through one connection;
+        # ``digests`` is the same index when deduplication is on.
+        self.archive_index: PayloadIndex | None = None
+        self.digests: PayloadIndex | None = None
         self.resume = settings.getbool("WARC_RESUME", False)
         self.archived: dict[str, tuple] = {}
         self.writer: RotatingWarcWriter | None = None
@@ -138,7 +141,8 @@ class WarcCaptureMiddleware:
         except WarcWriteError as exc:  # an unwritable output directory
             raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
-        self.digests = PayloadIndex(self.db_path, spider.crawl_id) if self.dedup else None
+        self.archive_index = PayloadIndex(self.db_path, spider.crawl_id)
+        self.digests = self.archive_index if self.dedup else None
         if self.resume and self.db_path.exists():
             self.archived = self._load_archived(spider.crawl_id)
 
@@ -158,8 +162,8 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("warc/cdxj_errors")
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.digests is not None:
-            self.digests.close()
+        if self.archive_index is not None:
+            self.archive_index.close()
         if self.writer is None:
             return
         try:
@@ -218,19 +222,7 @@ class WarcCaptureMiddleware:
     def _not_modified(self, request: Request, exchange: HttpExchange) -> RevisitTarget:
         """The revisit target of a 304 answering a conditional request: the URL's latest
         full capture in the archive, when known."""
-        row = None
-        if self.db_path.exists():
-            conn = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                row = conn.execute(
-                    "SELECT warc_record_id, fetched_at FROM captures WHERE url = ? AND "
-                    "status BETWEEN 200 AND 299 AND refers_to IS NULL ORDER BY fetched_at DESC "
-                    "LIMIT 1",
-                    [exchange.url]).fetchone()
-            except sqlite3.OperationalError:
-                row = None
-            finally:
-                conn.close()
+        row = self.archive_index.latest(exchange.url) if self.archive_index else None
         self.stats.inc_value("warc/revisits_not_modified")
         return RevisitTarget(row[0] if row else "", exchange.url, row[1] if row else "",
                              not_modified=True)
