@@ -20,7 +20,8 @@ Our own settings carry a prefix and an ``_ENABLED`` flag, Scrapy style:
 - ``CRAWL_WINDOW_ENABLED``, ``CRAWL_WINDOW``, ``CRAWL_WINDOW_TIMEZONE``,
   ``CRAWL_WINDOW_CHECK_INTERVAL``, ``CRAWL_WINDOW_CLOCK_START``: a crawl stops when its
   portal's time window closes (``window_closed``).
-- ``CRAWL_SHARD``: this process is one worker of ``crawl --workers N`` (``crawler/sharding.py``).
+- ``CRAWL_SHARD``: this process is one worker of ``crawl --workers N`` (``crawler/sharding.py``);
+  ``CRAWL_SWEEP``, ``CRAWL_SWEEP_RUN``: the crawl after them (``crawler/sweep.py``).
 - ``FAILURE_LOG_ENABLED``: one ``fetch_failures`` row per failed request;
   ``TRUNCATE_ENABLED``: a body past ``DOWNLOAD_MAXSIZE`` or cut by the connection is archived
   as truncated (``WARC-Truncated``), not dropped (``crawler/middlewares/truncation.py``);
@@ -177,6 +178,10 @@ CRAWL_WINDOW_CLOCK_START = None  # tests: an ISO time the crawl's clock starts a
 # Request fingerprints on disk, not in a set that grows with the portal (crawler/seen.py).
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
 CRAWL_SHARD = ""  # "I/N": worker I of a crawl split over N processes (crawler/sharding.py)
+# After the workers: the file of articles they left to each other, and the run's crawl ids
+# (crawler/sweep.py; set by crawl --workers, not by hand).
+CRAWL_SWEEP = ""
+CRAWL_SWEEP_RUN = ""
 TRAPS_ENABLED = True  # session ids, endless calendars/pagination (crawler/traps.py)
 TRAPS_MAX_PAGE = 5000  # ?page=/?Page= beyond this is a trap (a QNP category of 20,000
 # articles already has 2,000 pages of 10: 500 cut real listings of big portals)

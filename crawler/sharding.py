@@ -7,7 +7,8 @@ its shard, so the workers share no state but the archive itself: the split is a 
 hash of the article key, the same in every process, run and machine. Each worker is a crawl
 of its own (crawl id, WARC files, ``crawls`` row) and records its shard in the
 ``CRAWL_SHARD`` setting (``"I/N"``, kept in the warcinfo record and ``crawls.settings``), so
-``--resume`` continues each shard where it stopped.
+``--resume`` continues each shard where it stopped. Articles linked only from another
+shard's articles are handed over after the workers (``crawler/sweep.py``).
 
 Settings: ``CRAWL_SHARD`` (``""``: the whole portal).
 """

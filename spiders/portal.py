@@ -29,6 +29,7 @@ from crawler.registry import adhoc_portal, get_portal, host_allowed, scrapy_doma
 from crawler.seen import SeenSet
 from crawler.sharding import parse_shard, shard_of
 from crawler.signals import report_failure
+from crawler.sweep import HandoffLog, archived_set, handoff_path, read_articles
 from crawler.traps import TrapRules
 
 ARTICLE_PRIORITY = 10  # above navigation (0): keeps the frontier to a few listings' links
@@ -73,6 +74,10 @@ class PortalSpider(scrapy.Spider):
         # Both on disk (crawler/seen.py): a crawl's memory must not grow with the portal.
         self.scheduled = SeenSet()
         self.judged = SeenSet()
+        # A sharded crawl: other workers' articles met on article pages (crawler/sweep.py).
+        self.handoffs: HandoffLog | None = None
+        # A sweep (CRAWL_SWEEP): the keys of the articles its run archived already.
+        self.swept: SeenSet | None = None
 
     def _schedule(self, url: str) -> bool:
         """Whether ``url`` is new and one more page may be requested under ``limit``."""
@@ -84,6 +89,17 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self.scheduled.close()
         self.judged.close()
+        if self.handoffs is not None:
+            self.handoffs.close()
+        if self.swept is not None:
+            self.swept.close()
+
+    def _hand_off(self, article_key: str, url: str) -> None:
+        """Note another worker's article linked from one of ours (crawler/sweep.py)."""
+        if self.handoffs is None:
+            out = self.settings.get("ARCHIVE_OUT_DIR") or "data"
+            self.handoffs = HandoffLog(handoff_path(out, self.crawl_id))
+        self.handoffs.add(article_key, url)
 
     def _mine(self, article_key: str) -> bool:
         """Whether this worker archives the article (all of them in an unsharded crawl)."""
@@ -118,6 +134,16 @@ class PortalSpider(scrapy.Spider):
         return self.finished_at
 
     async def start(self):
+        sweep = self.settings.get("CRAWL_SWEEP") or ""
+        if sweep:  # only the articles the workers of a sharded run left to each other
+            from crawler.incremental import db_path
+
+            run = [i for i in str(self.settings.get("CRAWL_SWEEP_RUN") or "").split(",") if i]
+            self.swept = archived_set(db_path(self.settings), run)
+            for url in read_articles([sweep]).values():
+                if self._schedule(url):
+                    yield scrapy.Request(url, callback=self.parse, priority=ARTICLE_PRIORITY)
+            return
         self.incremental, revisits = open_plan(self, self.mode)
         for url in self.portal.start_urls:
             if self._schedule(url):
@@ -191,7 +217,11 @@ class PortalSpider(scrapy.Spider):
                 # Twins (print views, &title= suffixes, case) collapse to one request.
                 url = family.canonical_url(url)
                 article_id = portal_article_key(family, url, article_id, self.portal.base_url)
+            if self.swept is not None and (not article_id or article_id in self.swept):
+                continue  # a sweep follows articles its run has not archived, nothing else
             if article_id and not self._mine(article_id):
+                if key is not None and self.mode == "full":  # its owner may never see it
+                    self._hand_off(article_id, url)
                 continue  # another worker's article (crawler/sharding.py)
             links.append((url, article_id))
         urls = [url for url, _ in links]

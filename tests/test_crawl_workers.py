@@ -149,3 +149,60 @@ def test_resume_continues_only_the_killed_worker(replica, tmp_path):
     assert verify.returncode == 0, verify.stdout[-2000:]
     again = cli(*args, "--resume")
     assert again.returncode == 1 and "nothing to resume: no unfinished worker" in again.stderr
+
+
+SWEPT_ARTICLES = 100  # the smallest replica with such an article (seed 1)
+
+
+def unlisted_across_shards(articles: int) -> int:
+    """An article to leave out of the listings whose every linker (the up to five newer
+    articles of its category, whose "older news" show it) belongs to the other of two
+    shards: only a sweep can then archive it."""
+    from tests.replica.site import ReplicaSite
+
+    site = ReplicaSite(articles=articles, chrome_kb=2)
+    special = {site.founding_nid, site.moved_target, site.documents_nid}
+    for items in site.by_category.values():
+        for p in range(5, len(items)):
+            nid = items[p].nid
+            linkers = [a.nid for a in items[max(0, p - 5):p]]
+            if nid not in special and all(
+                    shard_of(str(n), 2) != shard_of(str(nid), 2) for n in linkers):
+                return nid
+    raise AssertionError("no article fits: change ARTICLES")
+
+
+@pytest.mark.e2e
+def test_an_article_linked_only_from_the_other_workers_articles_is_swept(tmp_path):
+    nid = unlisted_across_shards(SWEPT_ARTICLES)
+    proc, base = start_replica("--articles", str(SWEPT_ARTICLES), "--chrome-kb", "2",
+                               "--unlisted", str(nid))
+    try:
+        registry = write_registry(tmp_path / "registry.toml", base)
+        result = cli("crawl", "binhlieu", "--registry", str(registry), "--out", str(tmp_path),
+                     "--workers", "2", *FAST_SETTINGS)
+    finally:
+        stop(proc)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "binhlieu: 1 article(s) linked only from another worker's articles" in result.stderr
+    with _db(tmp_path) as db:
+        # every article once, the unlisted one too, by the sweep's crawl
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == SWEPT_ARTICLES + 1
+        assert db.execute("SELECT count(*) FROM article_captures GROUP BY article "
+                          "HAVING count(*) > 1").fetchall() == []
+        crawls = {json.loads(c["settings"]).get("CRAWL_SHARD") or "sweep": c
+                  for c in db.execute("SELECT * FROM crawls")}
+        assert sorted(crawls) == ["0/2", "1/2", "sweep"]
+        assert {c["status"] for c in crawls.values()} == {"finished"}
+        swept = db.execute(
+            "SELECT a.article_id, c.crawl_id FROM articles a JOIN article_captures ac ON "
+            "ac.article = a.id JOIN captures c ON c.id = ac.capture_id WHERE c.crawl_id = ?",
+            [crawls["sweep"]["id"]]).fetchall()
+        assert [r[0] for r in swept] == [str(nid)]
+        # the sweep fetched that page (and its requisites) and no other: no navigation
+        # walked again, no article of the run fetched twice
+        pages = db.execute("SELECT url FROM captures WHERE crawl_id = ? AND content_type "
+                           "LIKE 'text/html%'", [crawls["sweep"]["id"]]).fetchall()
+        assert [r[0] for r in pages] == [f"{base}Trang/ChiTietTinTuc.aspx?nid={nid}"]
+    handed = (tmp_path / "handoffs").glob("*.tsv")
+    assert any(f"{nid}\t" in p.read_text() for p in handed)

@@ -100,6 +100,30 @@ def run_workers(portal_id: str, target: list[str], out: str, settings, user_sett
     if failed:
         raise click.ClickException(f"crawl of {portal_id} failed in worker(s) "
                                    f"{', '.join(failed)}")
+    sweep(portal_id, target, out, db, user_settings, workers)
+
+
+def sweep(portal_id: str, target: list[str], out: str, db: Path,
+          user_settings: tuple[str, ...], workers: int) -> None:
+    """One more crawl, unsharded, of the articles the workers linked each other to from
+    their articles and none of them archived (crawler/sweep.py)."""
+    from crawler.sweep import HANDOFF_DIR, leftovers, write_articles
+
+    run, missing = leftovers(db, out, portal_id, workers)
+    if not missing:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    listed = write_articles(Path(out) / HANDOFF_DIR / f"sweep-{portal_id}-{stamp}.tsv",
+                            missing)
+    click.echo(f"{portal_id}: {len(missing)} article(s) linked only from another worker's "
+               f"articles; one more crawl fetches them", err=True)
+    args = [sys.executable, "-m", "crawler.cli", "crawl", *target, "--out", out]
+    for item in user_settings:
+        args += ["-s", item]
+    args += ["-s", f"CRAWL_SWEEP={listed}", "-s", f"CRAWL_SWEEP_RUN={','.join(run)}"]
+    if subprocess.run(args).returncode != 0:
+        raise click.ClickException(f"crawl of {portal_id}: the sweep after the workers "
+                                   f"failed ({listed})")
 
 
 def _unfinished(db: Path, portal_id: str, shard: str) -> bool:

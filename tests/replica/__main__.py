@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--hostile", action="store_true",
                         help="add the hostile article (nid 99666, listed in Cat=84)")
+    parser.add_argument("--unlisted", type=int, metavar="NID",
+                        help="leave article NID out of every listing and the home page (it "
+                             "stays linked from its category's newer articles)")
     parser.add_argument("--family", choices=FAMILY_NAMES, default="qnp",
                         help="CMS family of the replica site (default qnp)")
     parser.add_argument("--day", type=int, default=1,
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.family == "qnp":
         site = ReplicaSite(articles=args.articles, seed=args.seed, chrome_kb=args.chrome_kb,
                            portal=args.portal, gzip=args.gzip, cache_size=args.cache_size,
-                           day=args.day, hostile=args.hostile)
+                           day=args.day, hostile=args.hostile, unlisted=args.unlisted)
     else:
         site = make_site(args.family, articles=args.articles, seed=args.seed, gzip=args.gzip,
                          cache_size=args.cache_size)

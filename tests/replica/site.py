@@ -65,7 +65,7 @@ class ReplicaSite:
 
     def __init__(self, articles: int = 240, seed: int = 1, chrome_kb: int = 60,
                  portal: str = "binhlieu", gzip: bool = True, cache_size: int = 1024,
-                 day: int = 1, hostile: bool = False):
+                 day: int = 1, hostile: bool = False, unlisted: int | None = None):
         if articles < len(CATEGORIES):
             raise ValueError(f"need at least {len(CATEGORIES)} articles, one per category")
         if portal not in model.PORTALS:
@@ -88,6 +88,11 @@ class ReplicaSite:
         # Opt-in: one article whose body carries script, onerror= and javascript: links.
         self.hostile = model.hostile_article(self.portal) if hostile else None
         self.by_nid = {a.nid: a for a in self.articles}
+        # Opt-in: one article no listing or home page shows, reachable only through the
+        # "older news" links of its category's newer articles (an unlisted page).
+        if unlisted is not None and unlisted not in self.by_nid:
+            raise ValueError(f"unlisted: no article {unlisted}")
+        self.unlisted = unlisted
         self.newest = self.articles[::-1]
         self.by_category: dict[int, list[Article]] = {cid: [] for cid in CATEGORIES}
         self._position: dict[int, int] = {}
@@ -186,8 +191,11 @@ class ReplicaSite:
         if kind in ("image", "document"):
             return self._file(kind, str(key))
         if kind == "home":
-            body = pages.home_body(self.newest[:10],
-                                   {cid: items[:3] for cid, items in self.by_category.items()})
+            def shown(items: list[Article]) -> list[Article]:
+                return [a for a in items if a.nid != self.unlisted]
+
+            per_category = {cid: shown(items)[:3] for cid, items in self.by_category.items()}
+            body = pages.home_body(shown(self.newest)[:10], per_category)
             body += self.home_extra
             return self._page(self.portal.site_name, "./Default.aspx", body,
                               http_date(self.newest[0].published_at))
@@ -238,6 +246,7 @@ class ReplicaSite:
 
     def _listing(self, cat: int, page: int) -> Response:
         items = self.by_category[cat][(page - 1) * pages.PAGE_SIZE: page * pages.PAGE_SIZE]
+        items = [a for a in items if a.nid != self.unlisted]
         pinned, highlight = "", None
         if page == 1 and cat == 82:
             highlight = self.founding  # keeps it one hop from the menu at any --articles
