@@ -12,7 +12,8 @@ worker has finished, the parent (``crawl_workers``) keeps those that no worker o
 archived (``leftovers``) and runs one more, unsharded crawl of them (``CRAWL_SWEEP``: the
 file of leftovers; ``CRAWL_SWEEP_RUN``: the run's crawl ids), which follows only links to
 articles the run has not archived either. The portal sees one more short, polite crawl;
-nothing the workers could reach together is missing.
+nothing the workers could reach together is missing. What a sweep archived counts for the run
+(``run_sweeps``), so ``--resume`` after an interrupted sweep fetches only the rest.
 
 Settings: ``ARCHIVE_OUT_DIR``; ``CRAWL_SWEEP`` (``""``), ``CRAWL_SWEEP_RUN`` (``""``).
 """
@@ -92,14 +93,28 @@ def _captured_sql(crawl_ids: list[str]) -> str:
             f"c.crawl_id IN ({marks})")
 
 
+def run_sweeps(conn: sqlite3.Connection, portal_id: str, crawl_ids: list[str]) -> list[str]:
+    """Sweeps of the portal started since the first of the run's worker crawls (what an
+    earlier, interrupted sweep of the run archived counts as archived)."""
+    if not crawl_ids:
+        return []
+    marks = ", ".join("?" * len(crawl_ids))
+    return [row[0] for row in conn.execute(
+        "SELECT id FROM crawls WHERE portal_id = ? AND coalesce(json_extract(settings, "
+        "'$.CRAWL_SWEEP'), '') != '' AND started_at >= (SELECT min(started_at) FROM crawls "
+        f"WHERE id IN ({marks})) ORDER BY started_at", [portal_id, *crawl_ids])]
+
+
 def leftovers(db: Path, out_dir: str | Path, portal_id: str, workers: int
               ) -> tuple[list[str], dict[str, str]]:
-    """The run's crawl ids, and the articles its workers handed to each other that none of
-    them archived (key → URL); each handed key is looked up, none of the run's kept."""
+    """The run's crawl ids (its workers' and any sweep's since), and the articles its
+    workers handed to each other that none of them archived (key → URL); each handed key is
+    looked up, none of the run's are kept."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        ids = run_crawl_ids(conn, portal_id, workers)
-        handed = read_articles(handoff_path(out_dir, crawl_id) for crawl_id in ids)
+        workers_ids = run_crawl_ids(conn, portal_id, workers)
+        handed = read_articles(handoff_path(out_dir, crawl_id) for crawl_id in workers_ids)
+        ids = workers_ids + run_sweeps(conn, portal_id, workers_ids)
         sql = (_captured_sql(ids) + " AND a.portal_id = ? AND a.article_id = ? LIMIT 1"
                if ids else "")
         missing = {key: url for key, url in handed.items()

@@ -206,3 +206,7 @@ def test_an_article_linked_only_from_the_other_workers_articles_is_swept(tmp_pat
         assert [r[0] for r in pages] == [f"{base}Trang/ChiTietTinTuc.aspx?nid={nid}"]
     handed = (tmp_path / "handoffs").glob("*.tsv")
     assert any(f"{nid}\t" in p.read_text() for p in handed)
+    # the run is complete, its sweep included: a resume has nothing left to fetch
+    again = cli("crawl", "binhlieu", "--registry", str(registry), "--out", str(tmp_path),
+                "--workers", "2", "--resume", *FAST_SETTINGS)
+    assert again.returncode == 1 and "nothing to resume" in again.stderr, again.stderr[-2000:]

@@ -65,6 +65,9 @@ def run_workers(portal_id: str, target: list[str], out: str, settings, user_sett
     if resume:  # continue the workers that did not finish; the others are done
         shards = [i for i in shards if _unfinished(db, portal_id, f"{i}/{workers}")]
         if not shards:
+            # the workers finished; the sweep after them may not have (or not have run)
+            if sweep(portal_id, target, out, db, user_settings, workers):
+                return
             raise click.ClickException(f"nothing to resume: no unfinished worker of a "
                                        f"{workers}-worker crawl of {portal_id} in {db}")
     procs = []
@@ -104,14 +107,15 @@ def run_workers(portal_id: str, target: list[str], out: str, settings, user_sett
 
 
 def sweep(portal_id: str, target: list[str], out: str, db: Path,
-          user_settings: tuple[str, ...], workers: int) -> None:
+          user_settings: tuple[str, ...], workers: int) -> bool:
     """One more crawl, unsharded, of the articles the workers linked each other to from
-    their articles and none of them archived (crawler/sweep.py)."""
+    their articles and none of them (nor an earlier sweep of the run) archived
+    (crawler/sweep.py). False when there was nothing to fetch."""
     from crawler.sweep import HANDOFF_DIR, leftovers, write_articles
 
     run, missing = leftovers(db, out, portal_id, workers)
     if not missing:
-        return
+        return False
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     listed = write_articles(Path(out) / HANDOFF_DIR / f"sweep-{portal_id}-{stamp}.tsv",
                             missing)
@@ -123,7 +127,8 @@ def sweep(portal_id: str, target: list[str], out: str, db: Path,
     args += ["-s", f"CRAWL_SWEEP={listed}", "-s", f"CRAWL_SWEEP_RUN={','.join(run)}"]
     if subprocess.run(args).returncode != 0:
         raise click.ClickException(f"crawl of {portal_id}: the sweep after the workers "
-                                   f"failed ({listed})")
+                                   f"failed ({listed}); --resume runs it again")
+    return True
 
 
 def _unfinished(db: Path, portal_id: str, shard: str) -> bool:
