@@ -44,6 +44,17 @@ _INSERT_VERSION = """INSERT INTO article_versions (id, article, version, content
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
+
+def _version_values(record: dict[str, Any], chash: str, capture_id: int, captured_at: str
+                    ) -> list[Any]:
+    """``_INSERT_VERSION``'s values after (id, article, version)."""
+    return [chash, capture_id, captured_at, record.get("title"), record.get("published_at"),
+            record.get("published_raw"), record.get("date_precision"), record.get("author"),
+            record.get("author_raw"), record.get("summary"), record.get("body_text"),
+            record.get("body_html"), record.get("category"),
+            json.dumps(record.get("sources") or {}, ensure_ascii=False, sort_keys=True)]
+
+
 class ArchiveStore:
     """The archive database of one output directory."""
 
@@ -201,7 +212,8 @@ class ArchiveStore:
         """Record an article seen in a capture: the article row, its version, the link."""
         chash = content_hash(record)
         row = self.conn.execute(
-            "SELECT id, versions FROM articles WHERE portal_id = ? AND article_id = ?",
+            "SELECT id, versions, current_version_id FROM articles WHERE portal_id = ? AND "
+            "article_id = ?",
             [portal_id, article_key],
         ).fetchone()
         current = {f: record.get(f) for f in VERSION_FIELDS}
@@ -209,13 +221,6 @@ class ArchiveStore:
             published_raw=record.get("published_raw"),
             date_precision=record.get("date_precision"),
         )
-        version_row = [chash, capture_id, captured_at, record.get("title"),
-                       record.get("published_at"), record.get("published_raw"),
-                       record.get("date_precision"), record.get("author"),
-                       record.get("author_raw"), record.get("summary"), record.get("body_text"),
-                       record.get("body_html"), record.get("category"),
-                       json.dumps(record.get("sources") or {}, ensure_ascii=False,
-                                  sort_keys=True)]
         if row is None:
             # One INSERT with the row's final values: the text goes in with the row, so the
             # search triggers index it once, and no UPDATE rewrites the freshly written row
@@ -235,20 +240,20 @@ class ArchiveStore:
                  capture_id, record.get("view_count"), *current.values()],
             )
             article_pk, previous_version = cur.lastrowid, None
-            self.conn.execute(_INSERT_VERSION, [version_id, article_pk, 1, *version_row])
+            self.conn.execute(_INSERT_VERSION, [version_id, article_pk, 1,
+                                                *_version_values(record, chash, capture_id,
+                                                                 captured_at)])
         else:
-            article_pk, versions = row
-            previous_version = self.conn.execute(
-                "SELECT current_version_id FROM articles WHERE id = ?", [article_pk]
-            ).fetchone()[0]
+            article_pk, versions, previous_version = row
             version = self.conn.execute(
                 "SELECT id FROM article_versions WHERE article = ? AND content_hash = ?",
                 [article_pk, chash],
             ).fetchone()
             if version is None:
                 versions += 1
-                version_id = self.conn.execute(
-                    _INSERT_VERSION, [None, article_pk, versions, *version_row]).lastrowid
+                version_id = self.conn.execute(_INSERT_VERSION, [
+                    None, article_pk, versions,
+                    *_version_values(record, chash, capture_id, captured_at)]).lastrowid
             else:
                 version_id = version[0]
             self.conn.execute(

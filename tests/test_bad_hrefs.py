@@ -11,7 +11,7 @@ from scrapy.utils.test import get_crawler
 from archive.exchange import WarcPointer
 from crawler.indexing import analyse, join_url
 from crawler.items import PageItem
-from crawler.middlewares.warc_capture import _outlinks, join_href
+from crawler.middlewares.warc_capture import _outlinks, href_joiner
 from spiders.portal import PortalSpider
 
 SITE = "http://127.0.0.1:9/"
@@ -27,8 +27,8 @@ def test_join_url_gives_none_for_what_makes_no_url():
     assert join_url(URL, "http://[bad/") is None
     assert join_url(URL, "http://127.0.0.1:bad/x") is None
     assert join_url(URL, "b.html") == SITE + "dir/b.html"
-    assert join_href(URL, "http://[x") is None
-    assert join_href(URL, "/tin-tuc/a.html") == SITE + "tin-tuc/a.html"
+    assert href_joiner(URL)("http://[x") is None
+    assert href_joiner(URL)("/tin-tuc/a.html") == SITE + "tin-tuc/a.html"
 
 
 def test_analyse_ignores_a_base_href_that_makes_no_url():

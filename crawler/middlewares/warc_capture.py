@@ -94,10 +94,9 @@ class WarcCaptureMiddleware:
         self.index_dir = out / "indexes" if settings.getbool("WARC_CDXJ_ENABLED", True) else None
         self.dedup = settings.getbool("WARC_DEDUP_ENABLED", True)
         self.db_path = Path(settings.get("ARCHIVE_DB_PATH") or out / "archive.db")
-        # crawler/payload_index.py: the archive's records, asked through one connection;
-        # ``digests`` is the same index when deduplication is on.
+        # crawler/payload_index.py: the archive's records (payload digests for deduplication,
+        # a 304's original), asked through one connection.
         self.archive_index: PayloadIndex | None = None
-        self.digests: PayloadIndex | None = None
         self.resume = settings.getbool("WARC_RESUME", False)
         self.archived: dict[str, tuple] = {}
         self.writer: RotatingWarcWriter | None = None
@@ -142,7 +141,6 @@ class WarcCaptureMiddleware:
             raise fatal_at_open(self.crawler, "warc_write_error", str(exc)) from exc
         spider.warc_writer = self.writer
         self.archive_index = PayloadIndex(self.db_path, spider.crawl_id)
-        self.digests = self.archive_index if self.dedup else None
         if self.resume and self.db_path.exists():
             self.archived = self._load_archived(spider.crawl_id)
 
@@ -229,9 +227,10 @@ class WarcCaptureMiddleware:
 
     def _dedup(self, exchange: HttpExchange, status: int, digest: str) -> RevisitTarget | None:
         """The earlier record holding this response's exact payload (``digest``), if any."""
-        if self.digests is None or not 200 <= status < 300 or not exchange.body:
+        if not self.dedup or self.archive_index is None or not 200 <= status < 300 \
+                or not exchange.body:
             return None
-        original = self.digests.original(digest)
+        original = self.archive_index.original(digest)
         if original is not None:
             self.stats.inc_value("warc/revisits")
             self.stats.inc_value("warc/revisit_bytes_saved", len(exchange.body))
@@ -345,10 +344,10 @@ class WarcCaptureMiddleware:
             truncated=exchange.truncated,
         )
         capture["resource_type"] = resource_type  # m013 (None for a page)
-        if revisit_of is None and self.digests is not None and 200 <= response.status < 300 \
-                and not exchange.truncated:
-            self.digests.add(digest, RevisitTarget(resp_ptr.record_id, response.url,
-                                                   capture["fetched_at"]))
+        if revisit_of is None and self.dedup and self.archive_index is not None \
+                and 200 <= response.status < 300 and not exchange.truncated:
+            self.archive_index.add(digest, RevisitTarget(resp_ptr.record_id, response.url,
+                                                         capture["fetched_at"]))
         request.meta["warc"] = resp_ptr
         request.meta["warc_fetched_at"] = capture["fetched_at"]
         self.crawler.signals.send_catch_log(
@@ -403,16 +402,11 @@ def _join_rooted(origin: str, href: str) -> str:
     return urljoin(origin, href)
 
 
-def join_href(base: str, href: str) -> str | None:
-    """``urljoin(base, href)``, None for an href that makes no URL (``join_url``: the link
-    is skipped); host-relative hrefs (the same ~60 menu links on every page of a portal) are
-    joined once per site, not once per page."""
-    return href_joiner(base)(href)
-
-
 def href_joiner(base: str) -> Callable[[str], str | None]:
-    """``join_href`` with ``base`` fixed: a page's links are joined against one base, whose
-    origin is worked out once, not once per link."""
+    """A function joining a page's hrefs against ``base``: ``urljoin``, None for an href that
+    makes no URL (``join_url``: the link is skipped). The base's origin is worked out once per
+    page, and host-relative hrefs (the same ~60 menu links on every page of a portal) are
+    joined once per site, not once per page."""
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}/"
 
