@@ -34,7 +34,11 @@ HOSTILE_HTML = ('<p>Văn hóa<script>window.top.__pwned = 1</script></p>'
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ds") / "archive.db"
+    return write_archive(tmp_path_factory.mktemp("ds") / "archive.db")
+
+
+def write_archive(path) -> str:
+    """A small archive of ``ARTICLES`` (portal ``binhlieu``) written by the store; its path."""
     store = ArchiveStore(path)
     store.upsert_portal({"id": "binhlieu", "name": "Bình Liêu", "base_url": "http://h/",
                          "province": "Quảng Ninh", "district": "Huyện Bình Liêu",
@@ -94,7 +98,8 @@ def test_ranked_search_lists_exact_diacritics_first(db_path):
 
 
 BAD = ['"unbalanced', 'Bình "Liêu', "a AND (b OR", "NEAR(binh lieu)", "title:binh", "-binh",
-       "*", '"', "'; DROP TABLE articles; --", "x" * 10_000, "binh " * 2_000]
+       "*", '"', "'; DROP TABLE articles; --", "x" * 10_000, "binh " * 2_000, "\x00",
+       "binh\x00lieu"]
 
 
 @pytest.mark.parametrize("query", BAD, ids=range(len(BAD)))
@@ -104,6 +109,7 @@ def test_malformed_search_is_never_a_500(db_path, query):
     q = quote(query)
     for response in fetch(db_path, f"/archive/articles.json?_search={q}",
                           f"/archive/articles_browse?_search={q}",
+                          f"/archive/articles_search.json?_search={q}",
                           f"/archive/search.json?q={q}", f"/archive/feed_search.atom?q={q}"):
         assert response.status_code in (200, 400), (response.status_code, response.text[:300])
     ok = fetch(db_path, f"/archive/articles.json?_search={q}&_shape=objects")[0]

@@ -154,7 +154,8 @@ def test_permissions_and_writable_queries(db_path):
 
 def test_search_boxes_lead_to_the_ranked_search(tmp_path):
     """Datasette's table search has no relevance order: the search boxes of articles and
-    articles_browse link to the ranked canned query, whose article cells link to articles."""
+    articles_browse link to the ranked canned query, whose article cells link to articles,
+    and to the fast search page."""
     path = tmp_path / "archive.db"
     store = ArchiveStore(path)
     store.upsert_portal({"id": "binhlieu", "name": "Bình Liêu", "base_url": "http://h/",
@@ -176,7 +177,9 @@ def test_search_boxes_lead_to_the_ranked_search(tmp_path):
         "/archive/search?q=B%C3%ACnh+Li%C3%AAu",
         "/archive/search.json?_shape=objects&q=B%C3%ACnh+Li%C3%AAu")
     for page in (table, browse):
-        assert "ranked-search" in page.text and 'var ranked = "/archive/search"' in page.text
+        assert "ranked-search" in page.text and '"path": "/archive/search"' in page.text
+        # and the fast search, which counts from the index (tests/test_search_view.py)
+        assert '"path": "/archive/articles_search", "param": "_search"' in page.text
     rows = data.json()["rows"]
     assert [r["title"] for r in rows] == ["Họp tại Bình Liêu", "Binh Lieu khong dau"]
     first = rows[0]["article"]

@@ -29,7 +29,8 @@ def fold(text: str) -> str:
 
 def fts_query(query: str | None) -> str:
     """A safe FTS5 expression for a typed query: folded terms, each quoted, ANDed."""
-    query = fold(query or "")[:MAX_CHARS]
+    # FTS5 reads a query as a C string: a NUL (%00 in a URL) would end it inside a quote.
+    query = fold(query or "").replace("\x00", " ")[:MAX_CHARS]
     if query.count('"') % 2:
         query += '"'
     terms = []

@@ -12,9 +12,12 @@ it so ``Bình Liêu`` lists exact-diacritic matches first).
 
 Datasette 0.65's table search has no relevance order (it filters with ``rowid IN (… MATCH
 …)`` and keeps the table's sort; ``_sort`` takes columns only), so the search boxes of
-``articles`` and ``articles_browse`` get a "Ranked by relevance" link beside them that
-carries what is typed to the ranked canned query ``search``, whose ``article`` cells link to
-the article pages. No settings.
+``articles``, ``articles_browse`` and ``articles_search`` get a "Ranked by relevance" link
+beside them that carries what is typed to the ranked canned query ``search``, whose
+``article`` cells link to the article pages. The two table searches, which gather and count
+every match through the table (slow for a word found in most of a large archive), also get
+a link carrying the query to ``articles_search``, which counts and lists the matches from the
+index (``plugins/search_view.py``). No settings.
 """
 
 from __future__ import annotations
@@ -26,19 +29,24 @@ from markupsafe import Markup, escape
 
 from db.datasette.folding import exact_words, fts_query
 
-SEARCH_TABLES = ("articles", "articles_browse")
+SEARCH_TABLES = ("articles", "articles_browse", "articles_search")
 RANKED_QUERY = "search"
-_RANKED_LINK = """
+FAST_SEARCH = "articles_search"
+_SEARCH_LINKS = """
 (function () {
   var box = document.getElementById('_search');
   if (!box) { return; }
-  var ranked = %s, p = document.createElement('p'), a = document.createElement('a');
+  var links = %s, p = document.createElement('p');
   p.className = 'ranked-search';
-  a.textContent = 'Xếp hạng theo mức liên quan / Ranked by relevance';
-  function update() { a.href = ranked + '?q=' + encodeURIComponent(box.value.trim()); }
-  box.addEventListener('input', update);
-  update();
-  p.append(a, " (exact diacritics first; this box lists matches in the table's order)");
+  links.forEach(function (link, i) {
+    var a = document.createElement('a');
+    a.textContent = link.text;
+    function update() { a.href = link.path + '?' + link.param + '=' +
+                                 encodeURIComponent(box.value.trim()); }
+    box.addEventListener('input', update);
+    update();
+    p.append(i ? ' · ' : '', a, ' (' + link.note + ')');
+  });
   (box.form || box).after(p);
 })();
 """
@@ -56,8 +64,15 @@ def prepare_connection(conn) -> None:
 def extra_body_script(view_name, database, table, datasette):
     if view_name != "table" or table not in SEARCH_TABLES or not database:
         return None
-    path = datasette.urls.table(database, RANKED_QUERY)
-    return _RANKED_LINK % json.dumps(path).replace("<", "\\u003c")
+    links = [{"path": datasette.urls.table(database, RANKED_QUERY), "param": "q",
+              "text": "Xếp hạng theo mức liên quan / Ranked by relevance",
+              "note": "exact diacritics first; this box lists matches in the table's order"}]
+    if table != FAST_SEARCH:
+        links.append({"path": datasette.urls.table(database, FAST_SEARCH), "param": "_search",
+                      "text": "Tìm nhanh / Fast search",
+                      "note": "every match newest first, counted from the search index: "
+                              "fastest on a large archive"})
+    return _SEARCH_LINKS % json.dumps(links, ensure_ascii=False).replace("<", "\\u003c")
 
 
 @hookimpl
