@@ -203,6 +203,40 @@ def test_search_box_leads_to_the_ranked_search(server, browser):
              what="the article page")
 
 
+def test_fast_search_page_from_the_table_search_box(server, browser):
+    """The articles search box's "Fast search" link opens articles_search with what was typed:
+    the matches counted, the index cursor column not shown, the id leading to the article."""
+    from selenium.webdriver.common.by import By
+
+    browser.get_log("browser")
+    browser.get(server["url"] + "/archive/articles")
+    browser.find_element(By.ID, "_search").send_keys("Duong Manh Cuong")
+    browser.find_element(By.LINK_TEXT, "Tìm nhanh / Fast search").click()
+    wait_for(lambda: "/archive/articles_search?_search=" in browser.current_url,
+             what="the fast search page")
+    rows = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "tbody tr"),
+                    what="fast search results")
+    assert [e["message"] for e in browser.get_log("browser") if e["source"] == "javascript"
+            ] == []
+    searched = server["url"] + "/archive/articles.json?_search=Duong+Manh+Cuong"
+    with urllib.request.urlopen(searched) as response:
+        table = json.load(response)
+    count = table["filtered_table_rows_count"]
+    assert count == len(rows) and count > 1
+    assert browser.find_element(By.TAG_NAME, "h3").text.startswith(
+        f'{count} rows where search matches "Duong Manh Cuong"')
+    assert browser.find_element(By.ID, "_search").get_attribute("value") == "Duong Manh Cuong"
+    assert not browser.find_element(By.CSS_SELECTOR, "th.col-search_match").is_displayed()
+    ids = [int(r.find_element(By.CSS_SELECTOR, "td.col-id").text) for r in rows]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    shot(browser, "fast-search")
+    founding = rows[ids.index(server["founding"])]
+    assert "Họp Ban thường vụ HU" in founding.text
+    founding.find_element(By.CSS_SELECTOR, "td.col-id a").click()
+    wait_for(lambda: browser.current_url.endswith(f"/archive/articles/{server['founding']}"),
+             what="the article page")
+
+
 def test_csv_for_excel_download_has_bom_and_vietnamese(server, browser):
     from selenium.webdriver.common.by import By
 
