@@ -94,3 +94,26 @@ def test_a_redirect_to_no_url_is_a_capture_without_redirect_to():
                         pointer=pointer, request_record_id=None)
             for where in ("http://[x", "b.html")]
     assert [r["redirect_to"] for r in rows] == [None, SITE + "dir/b.html"]
+
+
+def test_href_joiner_gives_what_urljoin_gives():
+    """The joiner joins host-relative hrefs against the site's origin (cached per site): for
+    every href, odd ones included, its answer is urljoin's against the page (or None where
+    join_url gives None). ``/\t/`` was once the origin: urljoin deletes the tab."""
+    import random
+    from urllib.parse import urljoin
+
+    rng = random.Random(5)
+    alphabet = ["/", "/", ".", "..", "a", "Trang", "?", "#", ";", "=", "&", "%2e", " ", "\t",
+                "\n", "\x01", "\x1f", "//", ":", "[", "ư", "@", "\\", "x.aspx", "nid=1"]
+    hrefs = ["/", "/a", "/a/", "/a?", "/a#", "/a?#", "/a;", "/a;b", "/a//b", "/./a", "/a/.",
+             "/a/..", "/a/../b", "/.a", "/a?b/../c", "/a#b//c", "/a ", "/a b", "/\x01a",
+             "/Trang/ChiTietTinTuc.aspx?nid=35530&title=x", "/a?b?c", "/a#b#c"]
+    hrefs += ["/" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 8)))
+              for _ in range(5000)]
+    for base in (URL, "https://h.gov.vn", "https://user@h.gov.vn:8443/x/y?z#w"):
+        join = href_joiner(base)
+        for href in hrefs:
+            expected = join_url(base, href)  # None for "//[x", "//h:port": no URL
+            assert join(href) == expected, (base, href)
+            assert expected is None or expected == urljoin(base, href), (base, href)

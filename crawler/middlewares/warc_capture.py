@@ -398,7 +398,12 @@ def page_hrefs(response: Response) -> list[str]:
 
 
 @lru_cache(maxsize=2048)
-def _join_rooted(origin: str, href: str) -> str:
+def _join_rooted(origin: str, href: str) -> str | None:
+    """``urljoin(origin, href)`` for a host-relative href, or None when the page's own URL
+    may matter: urljoin deletes tabs and line breaks, and ``/\t/x`` becomes ``//x``, which is
+    no longer host-relative."""
+    if "\t" in href or "\n" in href or "\r" in href:
+        return None
     return urljoin(origin, href)
 
 
@@ -412,7 +417,9 @@ def href_joiner(base: str) -> Callable[[str], str | None]:
 
     def join(href: str) -> str | None:
         if href.startswith("/") and not href.startswith("//"):
-            return _join_rooted(origin, href)
+            url = _join_rooted(origin, href)
+            if url is not None:
+                return url
         return join_url(base, href)
 
     return join
