@@ -108,7 +108,8 @@ def test_href_joiner_gives_what_urljoin_gives():
                 "\n", "\x01", "\x1f", "//", ":", "[", "ư", "@", "\\", "x.aspx", "nid=1"]
     hrefs = ["/", "/a", "/a/", "/a?", "/a#", "/a?#", "/a;", "/a;b", "/a//b", "/./a", "/a/.",
              "/a/..", "/a/../b", "/.a", "/a?b/../c", "/a#b//c", "/a ", "/a b", "/\x01a",
-             "/Trang/ChiTietTinTuc.aspx?nid=35530&title=x", "/a?b?c", "/a#b#c"]
+             "/Trang/ChiTietTinTuc.aspx?nid=35530&title=x", "/a?b?c", "/a#b#c", "/\t/x",
+             "/\n/x", "/\r/x", "/a\r\n/b"]
     hrefs += ["/" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 8)))
               for _ in range(5000)]
     for base in (URL, "https://h.gov.vn", "https://user@h.gov.vn:8443/x/y?z#w"):

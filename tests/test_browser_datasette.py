@@ -226,7 +226,11 @@ def test_fast_search_page_from_the_table_search_box(server, browser):
     assert browser.find_element(By.TAG_NAME, "h3").text.startswith(
         f'{count} rows where search matches "Duong Manh Cuong"')
     assert browser.find_element(By.ID, "_search").get_attribute("value") == "Duong Manh Cuong"
-    assert not browser.find_element(By.CSS_SELECTOR, "th.col-search_match").is_displayed()
+    assert "_nocol=search_match" in browser.current_url  # and in its CSV and JSON links
+    assert not [th for th in browser.find_elements(By.CSS_SELECTOR, "th.col-search_match")
+                if th.is_displayed()]
+    csv_link = browser.find_element(By.LINK_TEXT, "CSV").get_attribute("href")
+    assert "_nocol=search_match" in csv_link
     ids = [int(r.find_element(By.CSS_SELECTOR, "td.col-id").text) for r in rows]
     assert ids == sorted(ids, reverse=True)  # newest first
     shot(browser, "fast-search")

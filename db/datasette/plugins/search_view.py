@@ -11,9 +11,13 @@ A table or view opts in with the metadata key ``search_view``:
 
 - turns ``?_search=`` into ``search_match MATCH escape_fts(:search)`` (the folded query of
   ``vn_search.py``; ``_searchmode=raw`` or metadata ``searchmode: raw`` passes FTS5 syntax
-  through), shows the search box and says ``search matches "…"``;
+  through), shows the search box and says ``search matches "…"``; as Datasette does for
+  tables, ``?_search_title=`` searches one column of the index (an FTS5 column filter; the
+  view's metadata ``searchable_columns`` lists them, any other is a 400);
 - without a query lists nothing (an unfiltered view would read every article's folded text
   through the index to count it): the page is a search page;
+- refuses a filter on the match column itself (``?search_match=…``: FTS5 would read the value
+  as unescaped query syntax) with a 400 that says to use ``_search``;
 - links the ``id`` column to the row of ``rows_of`` and hides the match column on HTML pages
   (its value is FTS5's cursor number, meaningless outside the query).
 
@@ -22,9 +26,12 @@ No settings.
 
 from __future__ import annotations
 
+import re
+
 from datasette import hookimpl
 from datasette.filters import FilterArguments
-from datasette.utils import escape_sqlite
+from datasette.utils import escape_sqlite, to_css_class
+from datasette.utils.asgi import BadRequest
 from markupsafe import Markup, escape
 
 METADATA_KEY = "search_view"
@@ -35,6 +42,9 @@ _HIDE_COLUMN = """
   document.head.append(style);
 })();
 """
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def search_view_config(datasette, database: str | None, table: str | None) -> dict | None:
@@ -52,17 +62,38 @@ def filters_from_request(request, database, table, datasette):
     config = search_view_config(datasette, database, table)
     if config is None:
         return None
+    column = config["match_column"]
+    if any(key == column or key.startswith(column + "__") for key in request.args):
+        raise BadRequest(f"{column} is the search index: search with _search=")
+    metadata = datasette.table_metadata(database, table)
+    mode = request.args.get("_searchmode")
+    raw = mode == "raw" or (metadata.get("searchmode") == "raw" and mode != "escaped")
+    query = ":{}" if raw else "escape_fts(:{})"
+    match = escape_sqlite(column) + " MATCH "
     search = request.args.get("_search", "").strip()
     context = {"supports_search": True, "search": search}
-    if not search:
+    if search:  # as in Datasette, _search wins over _search_<column>
+        return FilterArguments([match + query.format("search")], {"search": search},
+                               [f'search matches "{search}"'], context)
+    parts, params, descriptions = [], {}, []
+    searchable = metadata.get("searchable_columns") or []
+    for key in request.args:
+        if not key.startswith("_search_") or not request.args[key].strip():
+            continue
+        name = key.removeprefix("_search_")
+        # Only names of the metadata's list reach the query, and only plain identifiers.
+        if name not in searchable or not _IDENTIFIER.fullmatch(name):
+            raise BadRequest("Cannot search by that column")
+        param, text = f"search_{len(params)}", request.args[key].strip()
+        parts.append(f"'{{{name}}} : (' || {query.format(param)} || ')'")
+        params[param] = text
+        descriptions.append(f'search column "{name}" matches "{text}"')
+        context["search"] = text
+    if not parts:
         return FilterArguments(["0"], extra_context=context)
-    metadata_raw = datasette.table_metadata(database, table).get("searchmode") == "raw"
-    mode = request.args.get("_searchmode")
-    raw = mode == "raw" or (metadata_raw and mode != "escaped")
-    clause = "{} MATCH {}".format(escape_sqlite(config["match_column"]),
-                                  ":search" if raw else "escape_fts(:search)")
-    return FilterArguments([clause], {"search": search}, [f'search matches "{search}"'],
-                           context)
+    # One MATCH (FTS5 takes one per scan): the column searches ANDed inside the query.
+    joined = " || ' AND ' || ".join(parts)
+    return FilterArguments([f"{match}({joined})"], params, descriptions, context)
 
 
 @hookimpl
@@ -81,5 +112,5 @@ def extra_body_script(view_name, database, table, datasette):
     config = search_view_config(datasette, database, table) if view_name == "table" else None
     if config is None:
         return None
-    css_class = "".join(c for c in config["match_column"] if c.isalnum() or c in "_-")
+    css_class = to_css_class(config["match_column"])
     return _HIDE_COLUMN % (css_class, css_class)
