@@ -102,6 +102,21 @@ BAD = ['"unbalanced', 'Bình "Liêu', "a AND (b OR", "NEAR(binh lieu)", "title:b
        "binh\x00lieu"]
 
 
+def test_a_nul_in_a_query_is_a_space_on_every_search_path(db_path):
+    """FTS5 reads its query as a C string: a NUL (%00) once ended it inside a quoted term
+    ("unterminated string") on every search path."""
+    paths = ["/archive/articles.json?_shape=objects&_search={}",
+             "/archive/articles_browse.json?_shape=objects&_search={}",
+             "/archive/articles_search.json?_shape=objects&_nocol=search_match&_search={}",
+             "/archive/search.json?_shape=objects&q={}"]
+    for path in paths:
+        nul, spaced = fetch(db_path, path.format("binh%00lieu"), path.format("binh+lieu"))
+        assert nul.status_code == 200, (path, nul.text[:300])
+        assert nul.json()["rows"] == spaced.json()["rows"] and spaced.json()["rows"], path
+    (feed,) = fetch(db_path, "/archive/feed_search.atom?q=binh%00lieu")
+    assert feed.status_code == 200 and "Bình Liêu" in feed.text
+
+
 @pytest.mark.parametrize("query", BAD, ids=range(len(BAD)))
 def test_malformed_search_is_never_a_500(db_path, query):
     from urllib.parse import quote

@@ -141,11 +141,12 @@ class Cluster:
     def least_busy(self, exclude: Iterable[ScrapydNode] = (),
                    max_waiting: int | None = None) -> ScrapydNode | None:
         """The reachable node with the fewest jobs (running ``version`` when one is set).
-        With ``max_waiting``, only a node with fewer jobs than that waiting for a slot, and
-        None when every reachable node has that many."""
+        With ``max_waiting``, None when that node already has that many jobs waiting for a
+        slot: the job waits for it rather than go to a busier node. (Scrapyd starts waiting
+        jobs every ``poll_interval``: until its poller runs, a node shows all its new jobs
+        waiting, and handing the next ones to the other node would leave it a wave more.)"""
         skip = {n.url for n in exclude}
         loads = []
-        full = 0
         for index, node in enumerate(self.nodes):
             if node.url in skip:
                 continue
@@ -159,17 +160,13 @@ class Cluster:
                         continue
                 status = node.daemonstatus()
                 waiting = int(status.get("pending", 0))
-                if max_waiting is not None and waiting >= max_waiting:
-                    full += 1
-                    continue
-                loads.append((waiting + int(status.get("running", 0)), index, node))
+                loads.append((waiting + int(status.get("running", 0)), index, node, waiting))
             except (NodeUnreachableError, ScrapydError) as exc:
                 logger.warning("%s", exc)
         if not loads:
-            if full:
-                return None
             raise NoNodeError(", ".join(n.url for n in self.nodes))
-        return min(loads, key=lambda t: t[:2])[2]
+        _, _, node, waiting = min(loads, key=lambda t: t[:2])
+        return None if max_waiting is not None and waiting >= max_waiting else node
 
 
 @dataclass
@@ -374,10 +371,11 @@ def run_all(launcher: ScrapydLauncher, portals: Iterable[Portal], mode: str = "f
             queue_ahead: int | None = QUEUE_AHEAD) -> dict[str, ScrapydJob | _Locked]:
     """Dispatch every portal (a one-off crawl of a registry) and wait until all finished.
 
-    Each node is given jobs while fewer than ``queue_ahead`` of its jobs wait for a slot; the
-    other portals wait here and go, least busy node first, to whichever node makes room: a
-    node slowed by large portals does not sit on a queue the others could have run (None:
-    every portal dispatched at once)."""
+    Each portal goes to the least busy node (fewest jobs), once that node has fewer than
+    ``queue_ahead`` jobs waiting for a slot; until then the portals wait here: a node slowed
+    by large portals does not sit on a queue the others could have run, and a node whose
+    poller has not yet started its jobs is not passed over for a busier one (None: every
+    portal dispatched at once)."""
     backlog = deque(portals)
     handles: dict[str, ScrapydJob | _Locked] = {}
     deadline = None if timeout is None else time.monotonic() + timeout
