@@ -126,8 +126,8 @@ def _scrapy_settings(out: str, overrides: tuple[str, ...]):
               "output root as the nodes see it (default: --out, absolute).")
 @click.option("--scrapyd-queue", type=click.IntRange(min=0), default=8, show_default=True,
               metavar="N", help="With --scrapyd: jobs a node is given to wait for a free "
-              "slot; the other portals go to whichever node makes room first (0: every "
-              "portal dispatched at once).")
+              "slot; the other portals wait and go to the least busy node once it has room "
+              "(0: every portal dispatched at once).")
 def crawl(portal_ids: tuple[str, ...], url: str | None, family: str | None, out: str,
           limit: int | None, portal_id: str | None, registry: str | None,
           settings_: tuple[str, ...], mode: str = "full", resume: bool = False,
