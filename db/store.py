@@ -44,7 +44,6 @@ _INSERT_VERSION = """INSERT INTO article_versions (id, article, version, content
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
-
 def _version_values(record: dict[str, Any], chash: str, capture_id: int, captured_at: str
                     ) -> list[Any]:
     """``_INSERT_VERSION``'s values after (id, article, version)."""
