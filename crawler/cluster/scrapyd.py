@@ -269,10 +269,11 @@ class ScrapydLauncher:
                 states = self._node_states(node)
             except (NodeUnreachableError, ScrapydError):
                 continue  # a node without the project yet has no job of it
-            for wanted in ("pending", "running"):  # a running job wins over a pending one
-                for job, state in states.items():
-                    if state == wanted:
-                        active[job_portal(job)] = (node, job)
+            for job, state in states.items():
+                portal = job_portal(job)
+                # a running job wins over a pending one (of any node)
+                if state == "running" or (state == "pending" and portal not in active):
+                    active[portal] = (node, job)
         return active
 
     def shard_dir(self, job: str) -> Path:
